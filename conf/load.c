@@ -1,0 +1,359 @@
+/*
+ * load.c - read relaygate.conf with libconfig and validate it against a
+ * table of known keys: every error names the file, the line and what is
+ * wrong, and an unknown key is an error (a typo must not silently fall
+ * back to a default).
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <libconfig.h>
+
+#include "conf/config.h"
+
+enum value_type { T_STRING, T_BOOL, T_UINT, T_SIZE, T_LIST, T_GROUP };
+
+/* Where a value goes; one table per group drives parse and validation. */
+struct key {
+	const char *name;
+	enum value_type type;
+	size_t offset;        /* into struct rg_config */
+};
+
+#define CFG(member) offsetof(struct rg_config, member)
+#define SET(member) (CFG(settings) + offsetof(struct rg_settings, member))
+
+static const struct key milter_keys[] = {
+	{ "socket", T_STRING, CFG(socket) },
+	{ "spool_dir", T_STRING, CFG(spool_dir) },
+	{ "monitor", T_BOOL, CFG(monitor) },
+	{ NULL, 0, 0 },
+};
+
+static const struct key limit_keys[] = {
+	{ "max_message_size", T_SIZE, SET(max_message_bytes) },
+	{ "memory_spool", T_SIZE, SET(memory_spool_bytes) },
+	{ "max_mime_parts", T_UINT, SET(max_mime_parts) },
+	{ "max_mime_depth", T_UINT, SET(max_mime_depth) },
+	{ "max_text_size", T_SIZE, SET(max_text_bytes) },
+	{ "match_limit", T_UINT, SET(match_limit) },
+	{ "depth_limit", T_UINT, SET(depth_limit) },
+	{ "excerpt_chars", T_UINT, SET(excerpt_chars) },
+	{ NULL, 0, 0 },
+};
+
+/* Parameters a rule takes besides "action". */
+static const struct rule_keys {
+	rg_rule rule;
+	struct key keys[5];
+} rule_params[] = {
+	{ RG_RULE_EXTERNAL_LINK,
+	  { { "allowed_domains", T_LIST, SET(allowed_link_domains) },
+	    { NULL, 0, 0 } } },
+	{ RG_RULE_EMAIL_ADDRESS,
+	  { { "allowed", T_LIST, SET(allowed_emails) }, { NULL, 0, 0 } } },
+	{ RG_RULE_PHONE_NUMBER,
+	  { { "allowed", T_LIST, SET(allowed_phones) }, { NULL, 0, 0 } } },
+	{ RG_RULE_ATTACHMENT,
+	  { { "purposes", T_LIST, SET(attachment_names) },
+	    { "types", T_LIST, SET(attachment_types) },
+	    { "max_count", T_UINT, SET(max_attachments) },
+	    { "max_total_size", T_SIZE, SET(max_attachment_bytes) },
+	    { NULL, 0, 0 } } },
+};
+
+static const struct key no_keys[] = { { NULL, 0, 0 } };
+
+struct loader {
+	const char *path;
+	struct rg_config *config;
+	char *error;           /* first error, "FILE:LINE: ..." */
+};
+
+static void fail(struct loader *l, const config_setting_t *where,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+fail(struct loader *l, const config_setting_t *where, const char *fmt, ...)
+{
+	va_list ap;
+	char *what;
+
+	if (l->error != NULL)
+		return;
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	l->error = g_strdup_printf("%s:%u: %s", l->path,
+	                           where ? config_setting_source_line(where)
+	                                 : 0,
+	                           what);
+	g_free(what);
+}
+
+/* parse_size - "25M", "512K", "1G" or a plain number of bytes */
+static int
+parse_size(const char *s, size_t *size_r)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': n <<= 10; end++; break;
+	case 'M': case 'm': n <<= 20; end++; break;
+	case 'G': case 'g': n <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || n > SIZE_MAX / 2)
+		return -1;
+	*size_r = (size_t)n;
+	return 0;
+}
+
+static void
+set_value(struct loader *l, const struct key *key, config_setting_t *s)
+{
+	void *target = (char *)l->config + key->offset;
+	int type = config_setting_type(s);
+
+	switch (key->type) {
+	case T_STRING:
+		if (type != CONFIG_TYPE_STRING) {
+			fail(l, s, "%s must be a string", key->name);
+			return;
+		}
+		g_free(*(char **)target);
+		*(char **)target = g_strdup(config_setting_get_string(s));
+		return;
+	case T_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			fail(l, s, "%s must be true or false", key->name);
+			return;
+		}
+		*(int *)target = config_setting_get_bool(s);
+		return;
+	case T_UINT: {
+		long long n;
+
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			fail(l, s, "%s must be a number", key->name);
+			return;
+		}
+		n = config_setting_get_int64(s);
+		if (n <= 0 || n > UINT32_MAX) {
+			fail(l, s, "%s must be between 1 and %u", key->name,
+			     UINT32_MAX);
+			return;
+		}
+		/* every T_UINT member is unsigned or uint32_t */
+		*(uint32_t *)target = (uint32_t)n;
+		return;
+	}
+	case T_SIZE: {
+		size_t n;
+
+		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+			long long v = config_setting_get_int64(s);
+
+			if (v <= 0) {
+				fail(l, s, "%s must be positive", key->name);
+				return;
+			}
+			n = (size_t)v;
+		} else if (type != CONFIG_TYPE_STRING ||
+		           parse_size(config_setting_get_string(s), &n) < 0 ||
+		           n == 0) {
+			fail(l, s, "%s must be a size such as 1048576 or \"1M\"",
+			     key->name);
+			return;
+		}
+		*(size_t *)target = n;
+		return;
+	}
+	case T_LIST: {
+		struct rg_strlist *list = target;
+
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+			fail(l, s, "%s must be a list of strings [ \"...\" ]",
+			     key->name);
+			return;
+		}
+		rg_strlist_clear(list);
+		for (int i = 0; i < config_setting_length(s); i++) {
+			config_setting_t *item = config_setting_get_elem(s, i);
+			const char *v = config_setting_get_string(item);
+
+			if (v == NULL || *v == '\0') {
+				fail(l, item, "%s: item %d must be a non-empty "
+				     "string", key->name, i + 1);
+				return;
+			}
+			rg_strlist_add(list, v);
+		}
+		return;
+	}
+	case T_GROUP:
+		return;
+	}
+}
+
+/* load_group - every member of group must be a known key */
+static void
+load_group(struct loader *l, config_setting_t *group,
+           const struct key *keys, const char *also_allowed)
+{
+	if (!config_setting_is_group(group)) {
+		fail(l, group, "%s must be a group { ... }",
+		     config_setting_name(group));
+		return;
+	}
+	for (int i = 0; i < config_setting_length(group); i++) {
+		config_setting_t *s = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(s);
+		const struct key *key = keys;
+
+		while (key->name != NULL && strcmp(key->name, name) != 0)
+			key++;
+		if (key->name != NULL)
+			set_value(l, key, s);
+		else if (also_allowed == NULL || strcmp(also_allowed, name) != 0)
+			fail(l, s, "unknown setting \"%s\" in %s", name,
+			     config_setting_name(group) ? config_setting_name(group)
+			                                : "the file");
+	}
+}
+
+static void
+load_rules(struct loader *l, config_setting_t *rules)
+{
+	if (!config_setting_is_group(rules)) {
+		fail(l, rules, "rules must be a group { ... }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(rules); i++) {
+		config_setting_t *s = config_setting_get_elem(rules, i);
+		const char *name = config_setting_name(s);
+		const struct key *keys = no_keys;
+		const char *action_name;
+		rg_rule rule;
+		rg_action action;
+
+		if (rg_rule_lookup(name, &rule) < 0) {
+			fail(l, s, "unknown rule \"%s\"", name);
+			return;
+		}
+		if (!config_setting_is_group(s)) {
+			fail(l, s, "rule %s must be a group { action = ...; }",
+			     name);
+			return;
+		}
+		if (config_setting_lookup_string(s, "action", &action_name)) {
+			if (rg_action_parse(action_name, &action) < 0) {
+				fail(l, config_setting_get_member(s, "action"),
+				     "rule %s: action \"%s\" is not reject, "
+				     "quarantine, warn or off", name, action_name);
+				return;
+			}
+			l->config->settings.actions[rule] = action;
+		} else if (config_setting_get_member(s, "action") != NULL) {
+			fail(l, config_setting_get_member(s, "action"),
+			     "rule %s: action must be a string", name);
+			return;
+		}
+		for (size_t j = 0; j < G_N_ELEMENTS(rule_params); j++)
+			if (rule_params[j].rule == rule)
+				keys = rule_params[j].keys;
+		load_group(l, s, keys, "action");
+	}
+}
+
+static void
+load_root(struct loader *l, config_t *cfg)
+{
+	config_setting_t *root = config_root_setting(cfg);
+
+	for (int i = 0; i < config_setting_length(root) && !l->error; i++) {
+		config_setting_t *s = config_setting_get_elem(root, i);
+		const char *name = config_setting_name(s);
+
+		if (strcmp(name, "milter") == 0) {
+			load_group(l, s, milter_keys, NULL);
+		} else if (strcmp(name, "limits") == 0) {
+			load_group(l, s, limit_keys, NULL);
+		} else if (strcmp(name, "rules") == 0) {
+			load_rules(l, s);
+		} else if (strcmp(name, "relay_domains") == 0) {
+			static const struct key relay = {
+				"relay_domains", T_LIST, SET(relay_domains)
+			};
+
+			set_value(l, &relay, s);
+			if (!l->error &&
+			    l->config->settings.relay_domains.count == 0)
+				fail(l, s, "relay_domains must not be empty");
+		} else {
+			fail(l, s, "unknown setting \"%s\"", name);
+		}
+	}
+}
+
+static void
+config_defaults(struct rg_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->socket = g_strdup("unix:/run/relaygate/milter.sock");
+	config->spool_dir = g_strdup("/var/spool/relaygate");
+	rg_settings_init(&config->settings);
+}
+
+int
+rg_config_load(const char *path, struct rg_config *config, char **error_r)
+{
+	struct loader l = { path, config, NULL };
+	config_t cfg;
+
+	config_defaults(config);
+	config->path = g_strdup(path);
+	config_init(&cfg);
+	if (!config_read_file(&cfg, path)) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			l.error = g_strdup_printf("%s: cannot read: %s", path,
+			                          strerror(errno ? errno
+			                                         : ENOENT));
+		else
+			l.error = g_strdup_printf("%s:%d: %s",
+			                          config_error_file(&cfg)
+			                              ? config_error_file(&cfg)
+			                              : path,
+			                          config_error_line(&cfg),
+			                          config_error_text(&cfg));
+	} else {
+		load_root(&l, &cfg);
+	}
+	config_destroy(&cfg);
+	if (l.error != NULL) {
+		rg_config_clear(config);
+		*error_r = l.error;
+		return -1;
+	}
+	return 0;
+}
+
+void
+rg_config_clear(struct rg_config *config)
+{
+	g_free(config->path);
+	g_free(config->socket);
+	g_free(config->spool_dir);
+	rg_settings_clear(&config->settings);
+	memset(config, 0, sizeof(*config));
+}

@@ -1,0 +1,438 @@
+/*
+ * message.c - raw bytes to a view: GMime parses the message, every part is
+ * decoded to what the buyer sees (transfer encoding, charset, HTML to
+ * visible text, NFKC), and the rules run over the result.
+ *
+ * Input is capped before it reaches GMime: GLib aborts the process when an
+ * allocation fails, so size, part count and depth are checked here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+#include "html.h"
+#include "internal.h"
+
+/* Attachments keep this much decoded content for sniffing their type. */
+#define ATTACHMENT_SNIFF_BYTES (64 * 1024)
+
+struct walk {
+	rg_scan *scan;
+	struct rg_view *view;
+	const struct rg_settings *settings;
+	unsigned parts;
+	int stopped;            /* a limit was hit: the rest is not judged */
+};
+
+static void walk_object(struct walk *w, GMimeObject *object,
+                        const char *path, unsigned depth);
+
+/* uncheckable - the message (or a part) cannot be judged completely */
+static void
+uncheckable(struct walk *w, const char *path, const char *why)
+{
+	rg_report_at(w->scan, RG_RULE_UNCHECKABLE, path, 0, 0, why);
+}
+
+/* one_line_ends - CRLF and lone CR to LF, NUL to space, in place */
+static size_t
+one_line_ends(char *s, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			s[out++] = '\n';
+			if (i + 1 < len && s[i + 1] == '\n')
+				i++;
+		} else {
+			s[out++] = s[i] == '\0' ? ' ' : s[i];
+		}
+	}
+	s[out] = '\0';
+	return out;
+}
+
+/* visible - make text valid UTF-8 and NFKC with LF line ends; takes s */
+static char *
+visible(char *s, size_t *len_r)
+{
+	char *valid, *nfkc;
+	size_t len = one_line_ends(s, strlen(s));
+
+	valid = g_utf8_make_valid(s, (gssize)len);
+	g_free(s);
+	nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
+	g_free(valid);
+	if (nfkc == NULL)
+		nfkc = g_strdup("");
+	*len_r = strlen(nfkc);
+	return nfkc;
+}
+
+/* part_bytes - the part's content with its transfer encoding decoded */
+static GByteArray *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GByteArray *bytes = g_byte_array_new();
+	GMimeStream *out;
+
+	if (content == NULL)
+		return bytes;
+	out = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_data_wrapper_write_to_stream(content, out);
+	g_object_unref(out);
+	return bytes;
+}
+
+/* decode_text - a text part's content as UTF-8, falling back from a
+ * broken or unknown charset to Latin-1 rather than failing */
+static char *
+decode_text(GMimePart *part)
+{
+	const char *charset =
+		g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+		                                         "charset");
+	GByteArray *bytes = part_bytes(part);
+	char *text = NULL;
+	gsize n = bytes->len;
+
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		const char *name = g_mime_charset_iconv_name(charset);
+		GError *error = NULL;
+
+		text = g_convert_with_fallback((const char *)bytes->data, n,
+		                               "UTF-8", name, "?", NULL, NULL,
+		                               &error);
+		g_clear_error(&error);
+	}
+	if (text == NULL && g_utf8_validate((const char *)bytes->data, n,
+	                                    NULL))
+		text = g_strndup((const char *)bytes->data, n);
+	if (text == NULL)
+		text = g_convert((const char *)bytes->data, n, "UTF-8",
+		                 "ISO-8859-1", NULL, NULL, NULL);
+	if (text == NULL)
+		text = g_strndup((const char *)bytes->data, n);
+	g_byte_array_free(bytes, TRUE);
+	return text;
+}
+
+static int
+is_disposition_attachment(GMimeObject *object)
+{
+	const char *disposition = g_mime_object_get_disposition(object);
+
+	return disposition != NULL &&
+	       g_ascii_strcasecmp(disposition,
+	                          GMIME_DISPOSITION_ATTACHMENT) == 0;
+}
+
+static int
+is_attachment(GMimeObject *object, GMimeContentType *type)
+{
+	if (is_disposition_attachment(object))
+		return 1;
+	if (g_mime_part_get_filename(GMIME_PART(object)) != NULL)
+		return 1;
+	return !(g_mime_content_type_is_type(type, "text", "plain") ||
+	         g_mime_content_type_is_type(type, "text", "html"));
+}
+
+static void
+add_attachment(struct walk *w, GMimeObject *object, const char *path)
+{
+	GMimePart *mime_part = GMIME_PART(object);
+	GMimeContentType *type = g_mime_object_get_content_type(object);
+	const char *filename = g_mime_part_get_filename(mime_part);
+	GByteArray *bytes = part_bytes(mime_part);
+	struct rg_part *part = rg_view_add_part(w->view, path,
+	                                        RG_PART_ATTACHMENT);
+	char *mime = g_mime_content_type_get_mime_type(type);
+
+	part->content_type = g_ascii_strdown(mime, -1);
+	g_free(mime);
+	part->embedded = g_mime_object_get_content_id(object) != NULL &&
+		!is_disposition_attachment(object);
+	if (filename != NULL)
+		part->filename = g_utf8_make_valid(filename, -1);
+	part->data_len = bytes->len;
+	part->data = g_memdup2(bytes->data, MIN(bytes->len,
+	                                        ATTACHMENT_SNIFF_BYTES));
+	g_byte_array_free(bytes, TRUE);
+	w->view->attachments++;
+	w->view->attachment_bytes += part->data_len;
+}
+
+static void
+add_text(struct walk *w, const char *path, enum rg_part_kind kind,
+         const char *content_type, char *raw)
+{
+	size_t max = w->settings->max_text_bytes;
+	size_t raw_len = strlen(raw);
+	struct rg_part *part;
+	size_t len;
+
+	if (raw_len > max) {
+		char *why = rg_strdup_printf("decoded text of %zu bytes is over "
+		                             "the limit of %zu", raw_len, max);
+		uncheckable(w, path, why);
+		g_free(why);
+		raw[max] = '\0';
+	}
+	part = rg_view_add_part(w->view, path, kind);
+	part->content_type = g_strdup(content_type);
+	if (kind == RG_PART_HTML) {
+		char *error = NULL;
+		char *valid = g_utf8_make_valid(raw, -1);
+
+		g_free(raw);
+		if (rg_html_render(valid, strlen(valid), max, part,
+		                   &error) < 0) {
+			uncheckable(w, path, error);
+			g_free(error);
+			part->text = g_strdup("");
+		}
+		g_free(valid);
+		raw = part->text;
+		part->text = NULL;
+	}
+	/* part->text is freed with free(); GLib allocates with malloc */
+	part->text = visible(raw, &len);
+	part->text_len = len;
+}
+
+static void
+walk_leaf(struct walk *w, GMimeObject *object, const char *path)
+{
+	GMimeContentType *type = g_mime_object_get_content_type(object);
+
+	if (is_attachment(object, type)) {
+		add_attachment(w, object, path);
+		return;
+	}
+	if (g_mime_content_type_is_type(type, "text", "html"))
+		add_text(w, path, RG_PART_HTML, "text/html",
+		         decode_text(GMIME_PART(object)));
+	else
+		add_text(w, path, RG_PART_PLAIN, "text/plain",
+		         decode_text(GMIME_PART(object)));
+}
+
+static void
+walk_multipart(struct walk *w, GMimeMultipart *multipart, const char *path,
+               unsigned depth)
+{
+	int n = g_mime_multipart_get_count(multipart);
+
+	if (n == 0) {
+		/* GMime leaves the whole body in the prologue when the
+		 * boundary is missing or broken: judge it as text */
+		const char *prologue = g_mime_multipart_get_prologue(multipart);
+
+		if (prologue != NULL && *prologue != '\0') {
+			char *child = *path ? g_strconcat(path, ".prologue", NULL)
+			                    : g_strdup("prologue");
+
+			add_text(w, child, RG_PART_PLAIN, "text/plain",
+			         g_strdup(prologue));
+			g_free(child);
+		}
+		return;
+	}
+	for (int i = 0; i < n && !w->stopped; i++) {
+		char *child = *path ? rg_strdup_printf("%s.%d", path, i + 1)
+		                    : rg_strdup_printf("%d", i + 1);
+
+		walk_object(w, g_mime_multipart_get_part(multipart, i), child,
+		            depth + 1);
+		g_free(child);
+	}
+}
+
+static void
+walk_object(struct walk *w, GMimeObject *object, const char *path,
+            unsigned depth)
+{
+	if (object == NULL || w->stopped)
+		return;
+	if (++w->parts > w->settings->max_mime_parts) {
+		char *why = rg_strdup_printf("more than %u MIME parts",
+		                             w->settings->max_mime_parts);
+		uncheckable(w, "message", why);
+		g_free(why);
+		w->stopped = 1;
+		return;
+	}
+	if (depth > w->settings->max_mime_depth) {
+		char *why = rg_strdup_printf("MIME nesting deeper than %u",
+		                             w->settings->max_mime_depth);
+		uncheckable(w, path, why);
+		g_free(why);
+		w->stopped = 1;
+		return;
+	}
+	if (GMIME_IS_MULTIPART(object)) {
+		walk_multipart(w, GMIME_MULTIPART(object), path, depth);
+	} else if (GMIME_IS_MESSAGE_PARTIAL(object)) {
+		uncheckable(w, *path ? path : "message",
+		            "message/partial cannot be judged");
+	} else if (GMIME_IS_MESSAGE_PART(object)) {
+		/* a forwarded message: an attachment, and its text is read */
+		GMimeMessage *inner =
+			g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+		struct rg_part *part = rg_view_add_part(w->view, path,
+		                                        RG_PART_ATTACHMENT);
+
+		part->content_type = g_strdup("message/rfc822");
+		part->data = (unsigned char *)g_strdup("");
+		w->view->attachments++;
+		if (inner != NULL) {
+			char *child = rg_strdup_printf("%s.1", path);
+
+			walk_object(w, g_mime_message_get_mime_part(inner), child,
+			            depth + 1);
+			g_free(child);
+		}
+	} else if (GMIME_IS_PART(object)) {
+		walk_leaf(w, object, *path ? path : "1");
+	}
+}
+
+/* skip_mbox_line - a leading mbox "From " line is not a header */
+static size_t
+skip_mbox_line(const unsigned char *data, size_t len)
+{
+	const unsigned char *nl;
+
+	if (len < 5 || memcmp(data, "From ", 5) != 0)
+		return 0;
+	nl = memchr(data, '\n', len);
+	return nl != NULL ? (size_t)(nl - data) + 1 : 0;
+}
+
+static int
+scan_stream(rg_scan *scan, GMimeStream *stream, struct rg_result *result,
+            char **error_r)
+{
+	struct rg_view view = { 0 };
+	struct walk w = { scan, &view, &scan->policy->settings, 0, 0 };
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *message;
+	int rc;
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	message = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+
+	/* findings of the walk (limits) go into the result as well */
+	memset(result, 0, sizeof(*result));
+	scan->result = result;
+	if (message == NULL) {
+		uncheckable(&w, "message", "not a MIME message: no headers");
+	} else {
+		const char *subject = g_mime_message_get_subject(message);
+
+		if (subject != NULL)
+			add_text(&w, "subject", RG_PART_SUBJECT, "text/plain",
+			         g_strdup(subject));
+		walk_object(&w, g_mime_message_get_mime_part(message), "", 0);
+		g_object_unref(message);
+	}
+	{
+		/* rg_scan_view starts a fresh result: carry these over */
+		struct rg_result walk_findings = *result;
+		struct rg_result rules;
+
+		scan->result = NULL;
+		rc = rg_scan_view(scan, &view, &rules, error_r);
+		if (rc == 0) {
+			*result = rules;
+			for (size_t i = 0; i < walk_findings.count; i++) {
+				struct rg_finding *f = &walk_findings.findings[i];
+
+				result->findings = g_realloc_n(result->findings,
+				                               result->count + 1,
+				                               sizeof(*f));
+				result->findings[result->count++] = *f;
+				if (f->action > result->verdict)
+					result->verdict = f->action;
+			}
+			g_free(walk_findings.findings);
+		} else {
+			rg_result_clear(&walk_findings);
+			memset(result, 0, sizeof(*result));
+		}
+	}
+	rg_view_clear(&view);
+	return rc;
+}
+
+static void
+oversize(rg_scan *scan, size_t len, struct rg_result *result)
+{
+	char *why = rg_strdup_printf("message of %zu bytes is over the limit "
+	                             "of %zu", len,
+	                             scan->policy->settings.max_message_bytes);
+
+	memset(result, 0, sizeof(*result));
+	scan->result = result;
+	rg_report_at(scan, RG_RULE_UNCHECKABLE, "message", 0, 0, why);
+	scan->result = NULL;
+	g_free(why);
+}
+
+int
+rg_scan_message(rg_scan *scan, const unsigned char *data, size_t len,
+                struct rg_result *result, char **error_r)
+{
+	GMimeStream *stream;
+	size_t skip;
+	int rc;
+
+	if (len > scan->policy->settings.max_message_bytes) {
+		oversize(scan, len, result);
+		return 0;
+	}
+	skip = skip_mbox_line(data, len);
+	stream = g_mime_stream_mem_new_with_buffer((const char *)data + skip,
+	                                           len - skip);
+	rc = scan_stream(scan, stream, result, error_r);
+	g_object_unref(stream);
+	return rc;
+}
+
+int
+rg_scan_fd(rg_scan *scan, int fd, struct rg_result *result, char **error_r)
+{
+	GMimeStream *stream;
+	struct stat st;
+	int copy, rc;
+
+	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		*error_r = rg_strdup_printf("message file: %s", strerror(errno));
+		return -1;
+	}
+	if ((size_t)st.st_size > scan->policy->settings.max_message_bytes) {
+		oversize(scan, (size_t)st.st_size, result);
+		return 0;
+	}
+	copy = dup(fd);
+	if (copy < 0) {
+		*error_r = rg_strdup_printf("message file: %s", strerror(errno));
+		return -1;
+	}
+	stream = g_mime_stream_fs_new(copy);
+	rc = scan_stream(scan, stream, result, error_r);
+	g_object_unref(stream);
+	return rc;
+}
