@@ -93,6 +93,19 @@ part_bytes(GMimePart *part)
 	return bytes;
 }
 
+/* bytes_to_string - n bytes as a NUL-terminated string, inner NULs made
+ * spaces so nothing after one is lost to a C string function */
+static char *
+bytes_to_string(const char *data, gsize n)
+{
+	char *s = g_malloc(n + 1);
+
+	for (gsize i = 0; i < n; i++)
+		s[i] = data[i] == '\0' ? ' ' : data[i];
+	s[n] = '\0';
+	return s;
+}
+
 /* decode_text - a text part's content as UTF-8, falling back from a
  * broken or unknown charset to Latin-1 rather than failing */
 static char *
@@ -102,27 +115,29 @@ decode_text(GMimePart *part)
 		g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
 		                                         "charset");
 	GByteArray *bytes = part_bytes(part);
-	char *text = NULL;
-	gsize n = bytes->len;
+	const char *data = (const char *)bytes->data;
+	gsize n = bytes->len, written = 0;
+	char *converted = NULL, *text;
 
-	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
-	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
-		const char *name = g_mime_charset_iconv_name(charset);
-		GError *error = NULL;
-
-		text = g_convert_with_fallback((const char *)bytes->data, n,
-		                               "UTF-8", name, "?", NULL, NULL,
-		                               &error);
-		g_clear_error(&error);
+	if (n == 0) {
+		g_byte_array_free(bytes, TRUE);
+		return g_strdup("");
 	}
-	if (text == NULL && g_utf8_validate((const char *)bytes->data, n,
-	                                    NULL))
-		text = g_strndup((const char *)bytes->data, n);
-	if (text == NULL)
-		text = g_convert((const char *)bytes->data, n, "UTF-8",
-		                 "ISO-8859-1", NULL, NULL, NULL);
-	if (text == NULL)
-		text = g_strndup((const char *)bytes->data, n);
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0)
+		converted = g_convert_with_fallback(data, n, "UTF-8",
+		                                    g_mime_charset_iconv_name(
+		                                            charset),
+		                                    "?", NULL, &written, NULL);
+	if (converted == NULL && g_utf8_validate_len(data, n, NULL))
+		text = bytes_to_string(data, n);
+	else if (converted == NULL &&
+	         (converted = g_convert(data, n, "UTF-8", "ISO-8859-1", NULL,
+	                                &written, NULL)) == NULL)
+		text = bytes_to_string(data, n); /* made valid later */
+	else
+		text = bytes_to_string(converted, written);
+	g_free(converted);
 	g_byte_array_free(bytes, TRUE);
 	return text;
 }
@@ -283,9 +298,13 @@ walk_object(struct walk *w, GMimeObject *object, const char *path,
 	}
 	if (GMIME_IS_MULTIPART(object)) {
 		walk_multipart(w, GMIME_MULTIPART(object), path, depth);
-	} else if (GMIME_IS_MESSAGE_PARTIAL(object)) {
-		uncheckable(w, *path ? path : "message",
-		            "message/partial cannot be judged");
+		return;
+	}
+	/* a single-part body is part "1", as in IMAP */
+	if (*path == '\0')
+		path = "1";
+	if (GMIME_IS_MESSAGE_PARTIAL(object)) {
+		uncheckable(w, path, "message/partial cannot be judged");
 	} else if (GMIME_IS_MESSAGE_PART(object)) {
 		/* a forwarded message: an attachment, and its text is read */
 		GMimeMessage *inner =
@@ -304,7 +323,7 @@ walk_object(struct walk *w, GMimeObject *object, const char *path,
 			g_free(child);
 		}
 	} else if (GMIME_IS_PART(object)) {
-		walk_leaf(w, object, *path ? path : "1");
+		walk_leaf(w, object, path);
 	}
 }
 
@@ -337,6 +356,12 @@ scan_stream(rg_scan *scan, GMimeStream *stream, struct rg_result *result,
 	/* findings of the walk (limits) go into the result as well */
 	memset(result, 0, sizeof(*result));
 	scan->result = result;
+	if (message != NULL &&
+	    g_mime_header_list_get_count(
+		    g_mime_object_get_header_list(GMIME_OBJECT(message))) == 0) {
+		g_object_unref(message);
+		message = NULL;
+	}
 	if (message == NULL) {
 		uncheckable(&w, "message", "not a MIME message: no headers");
 	} else {
