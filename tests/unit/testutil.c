@@ -118,9 +118,11 @@ tu_dump(const struct rg_result *result)
 char *
 tu_shared(const char *relative)
 {
+	const char *shared = getenv("RG_SHARED_DIR");
 	const char *top = getenv("top_srcdir");
-	char *path = g_strdup_printf("%s/../shared/%s",
-	                             top ? top : RG_SRCDIR, relative);
+	char *path = shared ? g_strdup_printf("%s/%s", shared, relative)
+	                    : g_strdup_printf("%s/../shared/%s",
+	                                      top ? top : RG_SRCDIR, relative);
 
 	if (access(path, R_OK) != 0) {
 		g_free(path);

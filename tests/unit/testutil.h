@@ -39,8 +39,8 @@ const struct rg_finding *tu_first(const struct rg_result *result,
 /* tu_dump - print the findings (for a failing test's log) */
 void tu_dump(const struct rg_result *result);
 
-/* tu_shared - path of a file under ../shared, or NULL if ../shared is
- * absent (the caller skips with a clear message). Free with free(). */
+/* tu_shared - path of a file under ../shared (or $RG_SHARED_DIR), or NULL
+ * if it is absent (the caller skips with a clear message). free() it. */
 char *tu_shared(const char *relative);
 /* tu_read_file - whole file into memory; fails the test on error */
 unsigned char *tu_read_file(const char *path, size_t *len_r);
