@@ -311,6 +311,59 @@ test_rule_off_gives_no_finding(void **state)
 	rg_policy_unref(&p);
 }
 
+/* one policy shared by threads, each with its own rg_scan: the same
+ * findings every time */
+#define THREADS 4
+#define ROUNDS 40
+
+static gpointer
+scan_rounds(gpointer data)
+{
+	const char *msg = data;
+	rg_scan *scan = rg_scan_new(policy);
+	size_t bad = 0;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		struct rg_result result;
+		char *error = NULL;
+
+		if (rg_scan_message(scan, (const unsigned char *)msg, strlen(msg),
+		                    &result, &error) < 0) {
+			free(error);
+			bad++;
+			continue;
+		}
+		if (result.count != 2 ||
+		    tu_count(&result, RG_RULE_LINE_BREAKS) != 1 ||
+		    tu_count(&result, RG_RULE_ATTACHMENT) != 1)
+			bad++;
+		rg_result_clear(&result);
+	}
+	rg_scan_free(&scan);
+	return GSIZE_TO_POINTER(bad);
+}
+
+static void
+test_threads_share_policy(void **state)
+{
+	const char *msg =
+		HEAD "Subject: 111-2222222-3333333\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+		"Content-Type: text/html; charset=utf-8\n\n"
+		"<p>a</p><p>&nbsp;</p><p>&nbsp;</p><p>&nbsp;</p><p>b</p>\n--b\n"
+		"Content-Type: application/zip; name=x.zip\n"
+		"Content-Transfer-Encoding: base64\n\nUEsDBBQAAAAIAA==\n--b--\n";
+	GThread *threads[THREADS];
+	size_t bad = 0;
+
+	(void)state;
+	for (int i = 0; i < THREADS; i++)
+		threads[i] = g_thread_new("scan", scan_rounds, (gpointer)msg);
+	for (int i = 0; i < THREADS; i++)
+		bad += GPOINTER_TO_SIZE(g_thread_join(threads[i]));
+	assert_int_equal(bad, 0);
+}
+
 int
 main(void)
 {
@@ -324,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_fd_equals_buffer),
 		cmocka_unit_test(test_rule_off_gives_no_finding),
+		cmocka_unit_test(test_threads_share_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
