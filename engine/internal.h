@@ -85,6 +85,7 @@ struct rg_scan {
 	rg_policy *policy;
 	pcre2_match_data *match_data;
 	pcre2_match_context *match_context;
+	pcre2_jit_stack *jit_stack;
 	struct rg_result *result;  /* being filled by rg_scan_view */
 	int limit_hit;             /* a pattern hit the match/depth limit */
 };

@@ -12,6 +12,10 @@
 
 /* Enough ovector pairs for every built-in pattern's groups. */
 #define MATCH_PAIRS 32
+/* JIT stack per scan: the 32 KiB default on the machine stack is too small
+ * for long texts; the depth limit still bounds it. */
+#define JIT_STACK_START (32 * 1024)
+#define JIT_STACK_MAX (1024 * 1024)
 
 rg_scan *
 rg_scan_new(rg_policy *policy)
@@ -21,8 +25,14 @@ rg_scan_new(rg_policy *policy)
 	scan->policy = rg_policy_ref(policy);
 	scan->match_data = pcre2_match_data_create(MATCH_PAIRS, NULL);
 	scan->match_context = pcre2_match_context_create(NULL);
+	scan->jit_stack = pcre2_jit_stack_create(JIT_STACK_START,
+	                                         JIT_STACK_MAX, NULL);
 	if (scan->match_data == NULL || scan->match_context == NULL)
 		g_error("relaygate: out of memory for PCRE2 match data");
+	/* without a JIT stack (JIT unavailable), the interpreter runs */
+	if (scan->jit_stack != NULL)
+		pcre2_jit_stack_assign(scan->match_context, NULL,
+		                       scan->jit_stack);
 	pcre2_set_match_limit(scan->match_context,
 	                      policy->settings.match_limit);
 	pcre2_set_depth_limit(scan->match_context,
@@ -37,6 +47,7 @@ rg_scan_free(rg_scan **scan)
 		return;
 	pcre2_match_data_free((*scan)->match_data);
 	pcre2_match_context_free((*scan)->match_context);
+	pcre2_jit_stack_free((*scan)->jit_stack);
 	rg_policy_unref(&(*scan)->policy);
 	g_free(*scan);
 	*scan = NULL;
