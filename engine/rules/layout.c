@@ -48,7 +48,8 @@ check_part(rg_scan *scan, const struct rg_part *part)
 			char *note = rg_strdup_printf("%u line breaks in a row",
 			                              breaks);
 
-			rg_part_position(part, i, &line, &column);
+			/* at the first empty line */
+			rg_part_position(part, i + 1, &line, &column);
 			rg_report_at(scan, RG_RULE_LINE_BREAKS, part->path, line,
 			             column, note);
 			g_free(note);

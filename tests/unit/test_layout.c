@@ -16,21 +16,21 @@ static const struct {
 	unsigned line;         /* of the first finding, when want > 0 */
 } cases[] = {
 	{ "one blank line", 0, "Hi,\n\nThe parcel left.\n\nBye\n", 0, 0 },
-	{ "two blank lines", 0, "Hi,\n\n\nThe parcel left.\n", 1, 1 },
-	{ "blank lines with spaces", 0, "Hi,\n \n\t\nThe parcel.\n", 1, 1 },
+	{ "two blank lines", 0, "Hi,\n\n\nThe parcel left.\n", 1, 2 },
+	{ "blank lines with spaces", 0, "Hi,\n \n\t\nThe parcel.\n", 1, 2 },
 	{ "CRLF single blank lines", 0, "Hi,\r\n\r\nThe parcel.\r\n\r\nBye\r\n",
 	  0, 0 },
-	{ "CRLF two blank lines", 0, "Hi,\r\n\r\n\r\nThe parcel.\r\n", 1, 1 },
+	{ "CRLF two blank lines", 0, "Hi,\r\n\r\n\r\nThe parcel.\r\n", 1, 2 },
 	{ "trailing blank lines", 0, "Hi,\nThe parcel.\n\n\n\n\n", 0, 0 },
 	{ "leading blank lines", 0, "\n\n\n\nHi,\nThe parcel.\n", 0, 0 },
-	{ "two runs", 0, "a\n\n\nb\nc\n\n\n\nd\n", 2, 1 },
-	{ "nbsp-only lines", 0, "a\n\xc2\xa0\n\xc2\xa0\nb\n", 1, 1 },
+	{ "two runs", 0, "a\n\n\nb\nc\n\n\n\nd\n", 2, 2 },
+	{ "nbsp-only lines", 0, "a\n\xc2\xa0\n\xc2\xa0\nb\n", 1, 2 },
 	{ "html paragraphs", 1, "<p>a</p><p>b</p><p>c</p>", 0, 0 },
 	{ "html one empty paragraph", 1, "<p>a</p><p>&nbsp;</p><p>b</p>", 0, 0 },
 	{ "html three empty paragraphs", 1,
-	  "<p>a</p><p>&nbsp;</p><p>&nbsp;</p><p>&nbsp;</p><p>b</p>", 1, 1 },
+	  "<p>a</p><p>&nbsp;</p><p>&nbsp;</p><p>&nbsp;</p><p>b</p>", 1, 2 },
 	{ "html gmail blank div", 1, "a<div><br></div><div>b</div>", 0, 0 },
-	{ "html br br br", 1, "a<br><br><br>b", 1, 1 },
+	{ "html br br br", 1, "a<br><br><br>b", 1, 2 },
 	{ "html br br", 1, "a<br><br>b", 0, 0 },
 };
 

@@ -133,8 +133,8 @@ test_part_paths_and_positions(void **state)
 	f = tu_first(&result, RG_RULE_LINE_BREAKS);
 	assert_non_null(f);
 	assert_string_equal(f->part, "1.2");
-	assert_int_equal(f->line, 2);
-	assert_int_equal(f->column, 9);
+	assert_int_equal(f->line, 3);
+	assert_int_equal(f->column, 1);
 	f = tu_first(&result, RG_RULE_ATTACHMENT);
 	assert_non_null(f);
 	assert_string_equal(f->part, "2");
