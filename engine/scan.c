@@ -228,8 +228,10 @@ rg_result_clear(struct rg_result *result)
 }
 
 static void
-append_text(GString *out, const char *s, int ascii_only)
+append_text(GString *out, const char *text, int ascii_only)
 {
+	char *s = g_utf8_make_valid(text, -1);
+
 	for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 
@@ -240,6 +242,7 @@ append_text(GString *out, const char *s, int ascii_only)
 		else
 			g_string_append_printf(out, "U+%04X", (unsigned)c);
 	}
+	g_free(s);
 }
 
 char *

@@ -55,6 +55,7 @@ struct rgm_runtime {
 	unsigned refs;
 	rg_policy *policy;
 	char *config_path;
+	char *socket;           /* as configured; a change needs a restart */
 	char *spool_dir;
 	int monitor;
 };
@@ -190,6 +191,9 @@ char *rgm_header_value(const struct rg_result *res, int monitor);
 
 /* log.c */
 void rgm_log_init(int foreground);
+/* rgm_log_reaches_stderr - 1 when log lines already appear on stderr (or
+ * in the same journal), so startup errors need not be printed twice */
+int rgm_log_reaches_stderr(void);
 /*
  * rgm_log - one line to syslog (LOG_MAIL) and, in foreground mode, stderr;
  * prefixed with the queue id and authenticated user of conn (may be NULL).
