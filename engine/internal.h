@@ -66,6 +66,7 @@ void rg_view_clear(struct rg_view *view);
 enum rg_pattern {
 	RG_PAT_ORDER_ID,
 	RG_PAT_EMAIL,
+	RG_PAT_EMAIL_WORDS,  /* "name at domain dot com" (rules/contact.c) */
 	RG_PAT_PHONE,
 	RG_PAT_EMOJI,
 	RG_PAT_EMOTICON,
