@@ -82,6 +82,13 @@ struct rg_policy {
 	psl_ctx_t *psl;            /* public suffix list */
 };
 
+/* Where the last finding's line count stopped (see rg_part_position). */
+struct rg_position_cache {
+	const struct rg_part *part;
+	size_t offset, line_start;
+	unsigned line;
+};
+
 struct rg_scan {
 	rg_policy *policy;
 	pcre2_match_data *match_data;
@@ -89,6 +96,7 @@ struct rg_scan {
 	pcre2_jit_stack *jit_stack;
 	struct rg_result *result;  /* being filled by rg_scan_view */
 	int limit_hit;             /* a pattern hit the match/depth limit */
+	struct rg_position_cache position;
 };
 
 /* The source of each pattern (patterns.c), compiled with UTF and UCP. */
@@ -114,8 +122,8 @@ int rg_rule_active(const rg_scan *scan, rg_rule rule);
 void rg_report(rg_scan *scan, rg_rule rule, const struct rg_part *part,
                size_t offset, size_t len);
 /* rg_part_position - 1-based line and column of a byte offset in text */
-void rg_part_position(const struct rg_part *part, size_t offset,
-                      unsigned *line_r, unsigned *column_r);
+void rg_part_position(rg_scan *scan, const struct rg_part *part,
+                      size_t offset, unsigned *line_r, unsigned *column_r);
 /* rg_report_at - add a finding with an explicit place and excerpt */
 void rg_report_at(rg_scan *scan, rg_rule rule, const char *part_path,
                   unsigned line, unsigned column, const char *excerpt);

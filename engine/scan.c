@@ -153,20 +153,32 @@ rg_report_at(rg_scan *scan, rg_rule rule, const char *part_path,
 }
 
 void
-rg_part_position(const struct rg_part *part, size_t offset,
+rg_part_position(rg_scan *scan, const struct rg_part *part, size_t offset,
                  unsigned *line_r, unsigned *column_r)
 {
+	struct rg_position_cache *c = &scan->position;
 	unsigned line = 1;
-	size_t line_start = 0;
+	size_t line_start = 0, i = 0;
 
 	if (offset > part->text_len)
 		offset = part->text_len;
-	for (size_t i = 0; i < offset; i++) {
+	/* findings mostly come in text order: carry on from the last one
+	 * in the same part instead of counting lines from the start again */
+	if (part == c->part && offset >= c->offset) {
+		line = c->line;
+		line_start = c->line_start;
+		i = c->offset;
+	}
+	for (; i < offset; i++) {
 		if (part->text[i] == '\n') {
 			line++;
 			line_start = i + 1;
 		}
 	}
+	c->part = part;
+	c->offset = offset;
+	c->line = line;
+	c->line_start = line_start;
 	*line_r = line;
 	*column_r = (unsigned)rg_utf8_chars(part->text + line_start,
 	                                    offset - line_start) + 1;
@@ -183,7 +195,7 @@ rg_report(rg_scan *scan, rg_rule rule, const struct rg_part *part,
 		offset = part->text_len;
 	if (len > part->text_len - offset)
 		len = part->text_len - offset;
-	rg_part_position(part, offset, &line, &column);
+	rg_part_position(scan, part, offset, &line, &column);
 	text = g_strndup(part->text + offset, len);
 	rg_report_at(scan, rule, part->path, line, column, text);
 	g_free(text);
@@ -195,6 +207,7 @@ rg_scan_view(rg_scan *scan, const struct rg_view *view,
 {
 	(void)error_r;
 	memset(result, 0, sizeof(*result));
+	memset(&scan->position, 0, sizeof(scan->position));
 	scan->result = result;
 	scan->limit_hit = 0;
 

@@ -417,8 +417,9 @@ email_scan_part(rg_scan *scan, const struct rg_part *part)
 	email_scan_pattern(scan, part, RG_PAT_EMAIL_WORDS, 1,
 	                   mailto ? &seen : NULL);
 	if (mailto) {
-		qsort(seen.items->pdata, seen.items->len, sizeof(char *),
-		      email_set_cmp);
+		if (seen.items->len > 1)
+			qsort(seen.items->pdata, seen.items->len,
+			      sizeof(char *), email_set_cmp);
 		email_scan_mailto(scan, part, &seen);
 		g_ptr_array_free(seen.items, TRUE);
 	}

@@ -49,7 +49,7 @@ check_part(rg_scan *scan, const struct rg_part *part)
 			                              breaks);
 
 			/* at the first empty line */
-			rg_part_position(part, i + 1, &line, &column);
+			rg_part_position(scan, part, i + 1, &line, &column);
 			rg_report_at(scan, RG_RULE_LINE_BREAKS, part->path, line,
 			             column, note);
 			g_free(note);
