@@ -1,197 +1,54 @@
 /*
- * relaygate.c - the command-line front of the engine.
- *
- *   relaygate check [-c CONFIG] [--json] FILE.eml... ('-' is stdin)
- *
- * Exit 0 when every file passes or only warns, 1 when any would be
- * quarantined or rejected, 2 on an error.
+ * relaygate.c - the command-line front of the engine: one subcommand per
+ * file (check.c, ...), dispatched from the table below.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <glib.h>
-
-#include "conf/config.h"
-#include "output.h"
+#include "cli.h"
 #include "relaygate.h"
 
-#define EXIT_PASS 0
-#define EXIT_BLOCKED 1
-#define EXIT_ERROR 2
-
-#define DEFAULT_CONFIG RG_SYSCONFDIR "/relaygate/relaygate.conf"
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "check", rg_cmd_check, "judge message files against the policy" },
+};
 
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: relaygate check [-c CONFIG] [--json] FILE.eml...\n"
-	        "  Judge messages against the marketplace messaging policy.\n"
-	        "  FILE '-' reads standard input.  Without -c, %s is read\n"
-	        "  if it exists, else the built-in defaults (the same as the\n"
-	        "  shipped sample relaygate.conf).\n"
-	        "  Exit: 0 pass or warn, 1 quarantine or reject, 2 error.\n",
-	        DEFAULT_CONFIG);
-}
-
-/* load_policy - from the named file, the installed one, or the defaults */
-static rg_policy *
-load_policy(const char *path)
-{
-	struct rg_config config;
-	rg_policy *policy;
-	char *error = NULL;
-
-	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		path = DEFAULT_CONFIG;
-	if (path != NULL) {
-		if (rg_config_load(path, &config, &error) < 0) {
-			fprintf(stderr, "relaygate: %s\n", error);
-			free(error);
-			return NULL;
-		}
-	} else {
-		memset(&config, 0, sizeof(config));
-		rg_settings_init(&config.settings);
-	}
-	policy = rg_policy_build(&config.settings, &error);
-	if (policy == NULL) {
-		fprintf(stderr, "relaygate: %s: %s\n", path ? path : "defaults",
-		        error);
-		free(error);
-	}
-	rg_config_clear(&config);
-	return policy;
-}
-
-static unsigned char *
-read_all(int fd, size_t *len_r)
-{
-	GByteArray *bytes = g_byte_array_new();
-	unsigned char buf[65536];
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			g_byte_array_free(bytes, TRUE);
-			return NULL;
-		}
-		g_byte_array_append(bytes, buf, (guint)n);
-	}
-	*len_r = bytes->len;
-	return g_byte_array_free(bytes, FALSE);
-}
-
-/* check_file - judge one file; returns its exit status */
-static int
-check_file(rg_scan *scan, const char *file, int json)
-{
-	struct rg_result result;
-	char *error = NULL;
-	int rc, fd;
-
-	if (strcmp(file, "-") == 0) {
-		size_t len;
-		unsigned char *data = read_all(STDIN_FILENO, &len);
-
-		if (data == NULL) {
-			error = g_strdup_printf("stdin: %s", strerror(errno));
-			rc = -1;
-		} else {
-			rc = rg_scan_message(scan, data, len, &result, &error);
-			g_free(data);
-		}
-	} else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		error = g_strdup(strerror(errno));
-		rc = -1;
-	} else {
-		rc = rg_scan_fd(scan, fd, &result, &error);
-		close(fd);
-	}
-	if (rc < 0) {
-		if (json)
-			rg_print_json_error(stdout, file, error);
-		fprintf(stderr, "relaygate: %s: %s\n", file, error);
-		g_free(error);
-		return EXIT_ERROR;
-	}
-	if (json)
-		rg_print_json(stdout, file, &result);
-	else
-		rg_print_human(stdout, file, &result);
-	rc = result.verdict >= RG_ACTION_QUARANTINE ? EXIT_BLOCKED : EXIT_PASS;
-	rg_result_clear(&result);
-	return rc;
-}
-
-static int
-cmd_check(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config_path = NULL;
-	int json = 0, status = EXIT_PASS, opt;
-	rg_policy *policy;
-	rg_scan *scan;
-
-	while ((opt = getopt_long(argc, argv, "c:jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': usage(stdout); return EXIT_PASS;
-		default: usage(stderr); return EXIT_ERROR;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_ERROR;
-	}
-	policy = load_policy(config_path);
-	if (policy == NULL)
-		return EXIT_ERROR;
-	scan = rg_scan_new(policy);
-	for (int i = optind; i < argc; i++) {
-		int rc = check_file(scan, argv[i], json);
-
-		if (rc > status)
-			status = rc;
-	}
-	fflush(stdout);
-	rg_scan_free(&scan);
-	rg_policy_unref(&policy);
-	return status;
+	fprintf(out, "usage: relaygate COMMAND [OPTIONS] ...\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "Run \"relaygate COMMAND --help\" for its options.\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	int status;
-
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_ERROR : EXIT_PASS;
-	}
-	if (strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "relaygate: unknown command \"%s\"\n", argv[1]);
+	if (argc < 2) {
 		usage(stderr);
-		return EXIT_ERROR;
+		return RG_EXIT_ERROR;
 	}
-	rg_engine_init();
-	status = cmd_check(argc - 1, argv + 1);
-	rg_engine_shutdown();
-	return status;
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return RG_EXIT_PASS;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int status;
+
+			rg_engine_init();
+			status = commands[i].run(argc - 1, argv + 1);
+			rg_engine_shutdown();
+			return status;
+		}
+	}
+	fprintf(stderr, "relaygate: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return RG_EXIT_ERROR;
 }

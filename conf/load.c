@@ -15,18 +15,10 @@
 #include <libconfig.h>
 
 #include "conf/config.h"
+#include "conf/loader.h"
 
-enum value_type { T_STRING, T_BOOL, T_UINT, T_SIZE, T_LIST, T_GROUP };
 
-/* Where a value goes; one table per group drives parse and validation. */
-struct key {
-	const char *name;
-	enum value_type type;
-	size_t offset;        /* into struct rg_config */
-};
 
-#define CFG(member) offsetof(struct rg_config, member)
-#define SET(member) (CFG(settings) + offsetof(struct rg_settings, member))
 
 static const struct key milter_keys[] = {
 	{ "socket", T_STRING, CFG(socket) },
@@ -69,17 +61,8 @@ static const struct rule_keys {
 
 static const struct key no_keys[] = { { NULL, 0, 0 } };
 
-struct loader {
-	const char *path;
-	struct rg_config *config;
-	char *error;           /* first error, "FILE:LINE: ..." */
-};
-
-static void fail(struct loader *l, const config_setting_t *where,
-                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-fail(struct loader *l, const config_setting_t *where, const char *fmt, ...)
+void
+rg_loader_fail(struct loader *l, const config_setting_t *where, const char *fmt, ...)
 {
 	va_list ap;
 	char *what;
@@ -96,9 +79,8 @@ fail(struct loader *l, const config_setting_t *where, const char *fmt, ...)
 	g_free(what);
 }
 
-/* parse_size - "25M", "512K", "1G" or a plain number of bytes */
-static int
-parse_size(const char *s, size_t *size_r)
+int
+rg_parse_size(const char *s, size_t *size_r)
 {
 	char *end;
 	unsigned long long n;
@@ -119,8 +101,8 @@ parse_size(const char *s, size_t *size_r)
 	return 0;
 }
 
-static void
-set_value(struct loader *l, const struct key *key, config_setting_t *s)
+void
+rg_loader_set(struct loader *l, const struct key *key, config_setting_t *s)
 {
 	void *target = (char *)l->config + key->offset;
 	int type = config_setting_type(s);
@@ -128,7 +110,7 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 	switch (key->type) {
 	case T_STRING:
 		if (type != CONFIG_TYPE_STRING) {
-			fail(l, s, "%s must be a string", key->name);
+			rg_loader_fail(l, s, "%s must be a string", key->name);
 			return;
 		}
 		g_free(*(char **)target);
@@ -136,7 +118,7 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 		return;
 	case T_BOOL:
 		if (type != CONFIG_TYPE_BOOL) {
-			fail(l, s, "%s must be true or false", key->name);
+			rg_loader_fail(l, s, "%s must be true or false", key->name);
 			return;
 		}
 		*(int *)target = config_setting_get_bool(s);
@@ -145,12 +127,12 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 		long long n;
 
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-			fail(l, s, "%s must be a number", key->name);
+			rg_loader_fail(l, s, "%s must be a number", key->name);
 			return;
 		}
 		n = config_setting_get_int64(s);
 		if (n <= 0 || n > UINT32_MAX) {
-			fail(l, s, "%s must be between 1 and %u", key->name,
+			rg_loader_fail(l, s, "%s must be between 1 and %u", key->name,
 			     UINT32_MAX);
 			return;
 		}
@@ -165,14 +147,14 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 			long long v = config_setting_get_int64(s);
 
 			if (v <= 0) {
-				fail(l, s, "%s must be positive", key->name);
+				rg_loader_fail(l, s, "%s must be positive", key->name);
 				return;
 			}
 			n = (size_t)v;
 		} else if (type != CONFIG_TYPE_STRING ||
-		           parse_size(config_setting_get_string(s), &n) < 0 ||
+		           rg_parse_size(config_setting_get_string(s), &n) < 0 ||
 		           n == 0) {
-			fail(l, s, "%s must be a size such as 1048576 or \"1M\"",
+			rg_loader_fail(l, s, "%s must be a size such as 1048576 or \"1M\"",
 			     key->name);
 			return;
 		}
@@ -183,7 +165,7 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 		struct rg_strlist *list = target;
 
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-			fail(l, s, "%s must be a list of strings [ \"...\" ]",
+			rg_loader_fail(l, s, "%s must be a list of strings [ \"...\" ]",
 			     key->name);
 			return;
 		}
@@ -193,7 +175,7 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 			const char *v = config_setting_get_string(item);
 
 			if (v == NULL || *v == '\0') {
-				fail(l, item, "%s: item %d must be a non-empty "
+				rg_loader_fail(l, item, "%s: item %d must be a non-empty "
 				     "string", key->name, i + 1);
 				return;
 			}
@@ -207,12 +189,12 @@ set_value(struct loader *l, const struct key *key, config_setting_t *s)
 }
 
 /* load_group - every member of group must be a known key */
-static void
-load_group(struct loader *l, config_setting_t *group,
+void
+rg_loader_group(struct loader *l, config_setting_t *group,
            const struct key *keys, const char *also_allowed)
 {
 	if (!config_setting_is_group(group)) {
-		fail(l, group, "%s must be a group { ... }",
+		rg_loader_fail(l, group, "%s must be a group { ... }",
 		     config_setting_name(group));
 		return;
 	}
@@ -224,9 +206,9 @@ load_group(struct loader *l, config_setting_t *group,
 		while (key->name != NULL && strcmp(key->name, name) != 0)
 			key++;
 		if (key->name != NULL)
-			set_value(l, key, s);
+			rg_loader_set(l, key, s);
 		else if (also_allowed == NULL || strcmp(also_allowed, name) != 0)
-			fail(l, s, "unknown setting \"%s\" in %s", name,
+			rg_loader_fail(l, s, "unknown setting \"%s\" in %s", name,
 			     config_setting_name(group) ? config_setting_name(group)
 			                                : "the file");
 	}
@@ -236,7 +218,7 @@ static void
 load_rules(struct loader *l, config_setting_t *rules)
 {
 	if (!config_setting_is_group(rules)) {
-		fail(l, rules, "rules must be a group { ... }");
+		rg_loader_fail(l, rules, "rules must be a group { ... }");
 		return;
 	}
 	for (int i = 0; i < config_setting_length(rules); i++) {
@@ -248,31 +230,31 @@ load_rules(struct loader *l, config_setting_t *rules)
 		rg_action action;
 
 		if (rg_rule_lookup(name, &rule) < 0) {
-			fail(l, s, "unknown rule \"%s\"", name);
+			rg_loader_fail(l, s, "unknown rule \"%s\"", name);
 			return;
 		}
 		if (!config_setting_is_group(s)) {
-			fail(l, s, "rule %s must be a group { action = ...; }",
+			rg_loader_fail(l, s, "rule %s must be a group { action = ...; }",
 			     name);
 			return;
 		}
 		if (config_setting_lookup_string(s, "action", &action_name)) {
 			if (rg_action_parse(action_name, &action) < 0) {
-				fail(l, config_setting_get_member(s, "action"),
+				rg_loader_fail(l, config_setting_get_member(s, "action"),
 				     "rule %s: action \"%s\" is not reject, "
 				     "quarantine, warn or off", name, action_name);
 				return;
 			}
 			l->config->settings.actions[rule] = action;
 		} else if (config_setting_get_member(s, "action") != NULL) {
-			fail(l, config_setting_get_member(s, "action"),
+			rg_loader_fail(l, config_setting_get_member(s, "action"),
 			     "rule %s: action must be a string", name);
 			return;
 		}
 		for (size_t j = 0; j < G_N_ELEMENTS(rule_params); j++)
 			if (rule_params[j].rule == rule)
 				keys = rule_params[j].keys;
-		load_group(l, s, keys, "action");
+		rg_loader_group(l, s, keys, "action");
 	}
 }
 
@@ -286,9 +268,9 @@ load_root(struct loader *l, config_t *cfg)
 		const char *name = config_setting_name(s);
 
 		if (strcmp(name, "milter") == 0) {
-			load_group(l, s, milter_keys, NULL);
+			rg_loader_group(l, s, milter_keys, NULL);
 		} else if (strcmp(name, "limits") == 0) {
-			load_group(l, s, limit_keys, NULL);
+			rg_loader_group(l, s, limit_keys, NULL);
 		} else if (strcmp(name, "rules") == 0) {
 			load_rules(l, s);
 		} else if (strcmp(name, "relay_domains") == 0) {
@@ -296,12 +278,12 @@ load_root(struct loader *l, config_t *cfg)
 				"relay_domains", T_LIST, SET(relay_domains)
 			};
 
-			set_value(l, &relay, s);
+			rg_loader_set(l, &relay, s);
 			if (!l->error &&
 			    l->config->settings.relay_domains.count == 0)
-				fail(l, s, "relay_domains must not be empty");
+				rg_loader_fail(l, s, "relay_domains must not be empty");
 		} else {
-			fail(l, s, "unknown setting \"%s\"", name);
+			rg_loader_fail(l, s, "unknown setting \"%s\"", name);
 		}
 	}
 }
@@ -320,10 +302,14 @@ rg_config_load(const char *path, struct rg_config *config, char **error_r)
 {
 	struct loader l = { path, config, NULL };
 	config_t cfg;
+	char *dir;
 
 	config_defaults(config);
 	config->path = g_strdup(path);
 	config_init(&cfg);
+	/* @include "rules/en.conf" is relative to the main file */
+	dir = g_path_get_dirname(path);
+	config_set_include_dir(&cfg, dir);
 	if (!config_read_file(&cfg, path)) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
 			l.error = g_strdup_printf("%s: cannot read: %s", path,
@@ -340,6 +326,7 @@ rg_config_load(const char *path, struct rg_config *config, char **error_r)
 		load_root(&l, &cfg);
 	}
 	config_destroy(&cfg);
+	g_free(dir);
 	if (l.error != NULL) {
 		rg_config_clear(config);
 		*error_r = l.error;

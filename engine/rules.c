@@ -68,6 +68,141 @@ static const struct rule_info {
 		").",
 		"Leave at most one empty line between paragraphs.",
 	},
+	[RG_RULE_UNAPPROVED_SENDER] = {
+		"unapproved-sender",
+		"Messages are accepted only from the e-mail addresses registered "
+		"in the seller's account (Seller Central, Buyer-Seller Messaging "
+		"settings: approved senders).",
+		"Send from an address on the seller's approved sender list, or "
+		"add this address there first.",
+	},
+	[RG_RULE_IMAGE] = {
+		"image",
+		"Do not include images, GIFs or logos unless needed to complete "
+		"the order; do not wrap a logo in a link (" BSM_GUIDELINES ").",
+		"Remove decorative images, dividers and logos; keep only an "
+		"image the buyer needs for the order.",
+	},
+	[RG_RULE_TRACKING_PIXEL] = {
+		"tracking-pixel",
+		"Do not include tracking pixels or web beacons (" BSM_GUIDELINES
+		").",
+		"Remove the invisible tracking image (1x1 or hidden, or with "
+		"tracking parameters); turn off open tracking for buyer mail.",
+	},
+	[RG_RULE_ACTIVE_CONTENT] = {
+		"active-content",
+		"Do not include scripts, forms, embedded frames or objects "
+		"(" BSM_GUIDELINES ").",
+		"Remove scripts, iframes, forms, embedded objects and on* "
+		"handlers; send plain text or simple HTML.",
+	},
+	[RG_RULE_FORMATTING] = {
+		"formatting",
+		"Do not use centered or re-aligned text, custom fonts, line "
+		"heights or colours, more than three font sizes, wide margins or "
+		"images over 80% of the width (" BSM_GUIDELINES ").",
+		"Send plain left-aligned text: remove font, colour, alignment and "
+		"spacing styles.",
+	},
+	[RG_RULE_HIDDEN_CONTENT] = {
+		"hidden-content",
+		"Do not include hidden text (" BSM_GUIDELINES ").",
+		"Remove text hidden with display:none, tiny fonts or text in the "
+		"background colour; the buyer must see everything you send.",
+	},
+	[RG_RULE_ACCESSIBILITY] = {
+		"accessibility",
+		"Images need alt text that describes them, without promotion "
+		"(" BSM_GUIDELINES ").",
+		"Give every image a short alt text that says what it shows, with "
+		"no marketing in it.",
+	},
+	[RG_RULE_SOCIAL_HANDLE] = {
+		"social-handle",
+		"Do not include social media handles, profile links or messenger "
+		"apps (" BSM_GUIDELINES ").",
+		"Remove the social media handle, profile link or messenger app.",
+	},
+	[RG_RULE_OFF_PLATFORM] = {
+		"off-platform",
+		"Do not steer buyers off the marketplace: no requests to call, "
+		"pay outside the marketplace or buy elsewhere (" BSM_GUIDELINES
+		").",
+		"Keep the conversation and any payment on the marketplace; do "
+		"not ask the buyer to call, pay directly or buy elsewhere.",
+	},
+	[RG_RULE_PROMOTIONAL] = {
+		"promotional",
+		"Do not include marketing or promotional messaging: coupons, "
+		"discounts, other products, newsletters (" BSM_GUIDELINES ").",
+		"Remove coupons, discounts, product recommendations and "
+		"newsletter mentions; write only about this order.",
+	},
+	[RG_RULE_REVIEW_INCENTIVE] = {
+		"review-incentive",
+		"Do not offer money, refunds, gift cards, free or discounted "
+		"products or other incentives for a review (Amazon Community "
+		"Guidelines; " BSM_GUIDELINES ").",
+		"Remove anything offered in return for a review; a review "
+		"request must be neutral and unconditional.",
+	},
+	[RG_RULE_REVIEW_MANIPULATION] = {
+		"review-manipulation",
+		"Do not ask for positive reviews, ask only satisfied buyers, "
+		"divert unhappy buyers from reviewing, or ask to change or "
+		"remove a review (Amazon Community Guidelines).",
+		"Ask for an honest review of every buyer, in neutral words; "
+		"never ask to change or remove one.",
+	},
+	[RG_RULE_THANK_YOU_ONLY] = {
+		"thank-you-only",
+		"Do not send messages that only thank the buyer or offer generic "
+		"help without a purpose needed to complete the order "
+		"(" BSM_GUIDELINES ").",
+		"Send a message only when the order needs it, and say what it "
+		"is for (delivery, return, invoice, a question about the order).",
+	},
+	[RG_RULE_ORDER_CONFIRMATION] = {
+		"order-confirmation",
+		"Do not duplicate the marketplace's order, shipping or delivery "
+		"confirmations (" BSM_GUIDELINES ").",
+		"Do not send order, shipping or delivery confirmations; the "
+		"marketplace already sends them.",
+	},
+	[RG_RULE_OPT_OUT] = {
+		"opt-out",
+		"Do not include opt-out or unsubscribe links or text; the buyer "
+		"opts out on the marketplace (" BSM_GUIDELINES ").",
+		"Remove the opt-out or unsubscribe text or link.",
+	},
+	[RG_RULE_SUBJECT_MISUSE] = {
+		"subject-misuse",
+		"Do not mark messages [Important] or use \"Additional "
+		"Information Required\" unless information is really required "
+		"(" BSM_GUIDELINES ").",
+		"Write a plain subject about the order; use \"Additional "
+		"Information Required\" only when you ask for something.",
+	},
+	[RG_RULE_SENSITIVE_CONTENT] = {
+		"sensitive-content",
+		"Do not use profane, adult or offensive language (" BSM_GUIDELINES
+		").",
+		"Remove the offensive word.",
+	},
+	[RG_RULE_LANGUAGE] = {
+		"language",
+		"Write in the buyer's language: their preference, else the "
+		"marketplace's (" BSM_GUIDELINES ").",
+		"Write the message in the buyer's language (the marketplace's "
+		"language unless the buyer chose another).",
+	},
+	[RG_RULE_SPELLING] = {
+		"spelling",
+		"Messages should be free of spelling mistakes (" BSM_GUIDELINES
+		").",
+		"Correct the misspelt words.",
+	},
 	[RG_RULE_UNCHECKABLE] = {
 		"uncheckable",
 		"relaygate: a message it cannot judge completely is never "

@@ -1,0 +1,25 @@
+/*
+ * cli.h - the subcommands of the relaygate command line, one file each.
+ */
+#ifndef RG_CLI_H
+#define RG_CLI_H
+
+#include "relaygate.h"
+
+#define RG_EXIT_PASS 0
+#define RG_EXIT_BLOCKED 1
+#define RG_EXIT_ERROR 2
+
+#define RG_DEFAULT_CONFIG RG_SYSCONFDIR "/relaygate/relaygate.conf"
+
+/*
+ * rg_cli_load_policy - the policy from path, else the installed
+ * configuration if it exists, else the built-in defaults.  NULL after
+ * printing the error on stderr.
+ */
+rg_policy *rg_cli_load_policy(const char *path);
+
+/* Each takes argv from the subcommand's name on; returns the exit status. */
+int rg_cmd_check(int argc, char **argv);
+
+#endif
