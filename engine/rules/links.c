@@ -21,15 +21,22 @@
  * UTS 46 mapping): an unusual spelling of an allowed host is reported,
  * which fails closed.
  *
+ * A bare domain in the text counts only when its last label is a
+ * top-level domain the public suffix list names (an explicit rule, not its
+ * "*" default) or a special-use name, so "e.g.", "v1.3", "file.pdf" and
+ * "Mr.Smith" are not links; bare_link_end also sets aside address local
+ * parts, sentences run together ("arrived.It"), file names under TLDs
+ * such as .zip and .mov, and legal forms ("Co.Ltd").
+ *
  * Each link occurrence in the text gives one finding per rule that
- * applies; a link from the markup is reported only if the same link (host
- * and path, any scheme) was not already reported for that rule in that
- * part, so <a href="X">X</a> gives one finding, not two.
+ * applies (at most MAX_FINDINGS_PER_PART); a link from the markup is
+ * reported only if the same link (host and path, any scheme) was not
+ * already reported for that rule in that part, so <a href="X">X</a> gives
+ * one finding, not two.
  */
 #include "config.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include <glib.h>
 
@@ -91,13 +98,23 @@ static const char *const legal_forms[] = {
 /* The local part of an e-mail address is at most 64 octets. */
 #define LOCAL_PART_MAX 64
 
+/*
+ * Findings of one rule in one part, at most: enough to show the sender
+ * what to fix, and a bound on the work and the reply for a message made
+ * of links.  Scanning a part stops once every active rule has its fill.
+ */
+#define MAX_FINDINGS_PER_PART 50
+
 struct links_ctx {
 	rg_scan *scan;
 	const psl_ctx_t *psl;
 	const struct rg_settings *settings;
 	int external_on;
 	int insecure_on;
-	GHashTable *seen;          /* per part: rule + link key */
+	/* per part */
+	GHashTable *seen;          /* rule + link key reported */
+	unsigned n_external;
+	unsigned n_insecure;
 };
 
 /* What one link is. */
@@ -378,6 +395,18 @@ seen_has(const struct links_ctx *ctx, rg_rule rule, const char *key)
 	return has;
 }
 
+static int
+want_external(const struct links_ctx *ctx)
+{
+	return ctx->external_on && ctx->n_external < MAX_FINDINGS_PER_PART;
+}
+
+static int
+want_insecure(const struct links_ctx *ctx)
+{
+	return ctx->insecure_on && ctx->n_insecure < MAX_FINDINGS_PER_PART;
+}
+
 /* report_text - the link at text[start..end) of part */
 static void
 report_text(struct links_ctx *ctx, const struct rg_part *part, size_t start,
@@ -388,15 +417,17 @@ report_text(struct links_ctx *ctx, const struct rg_part *part, size_t start,
 	if (end <= start ||
 	    !classify(ctx, part->text + start, end - start, 0, &facts))
 		return;
-	if (facts.external && ctx->external_on) {
+	if (facts.external && want_external(ctx)) {
 		rg_report(ctx->scan, RG_RULE_EXTERNAL_LINK, part, start,
 		          end - start);
 		seen_add(ctx, RG_RULE_EXTERNAL_LINK, facts.key);
+		ctx->n_external++;
 	}
-	if (facts.insecure && ctx->insecure_on) {
+	if (facts.insecure && want_insecure(ctx)) {
 		rg_report(ctx->scan, RG_RULE_INSECURE_LINK, part, start,
 		          end - start);
 		seen_add(ctx, RG_RULE_INSECURE_LINK, facts.key);
+		ctx->n_insecure++;
 	}
 	g_free(facts.key);
 }
@@ -526,7 +557,7 @@ scan_text(struct links_ctx *ctx, const struct rg_part *part)
 
 	if (text == NULL)
 		return;
-	while (pos < len) {
+	while (pos < len && (want_external(ctx) || want_insecure(ctx))) {
 		if (have_url == 0 || (have_url == 1 && us < pos)) {
 			rc = rg_match(ctx->scan, RG_PAT_URL, text, len, pos, &us,
 			              &ue);
@@ -582,22 +613,25 @@ strip_markup_url(const char *url)
 static void
 scan_markup(struct links_ctx *ctx, const struct rg_part *part)
 {
-	for (size_t i = 0; i < part->n_links; i++) {
+	for (size_t i = 0; i < part->n_links &&
+	     (want_external(ctx) || want_insecure(ctx)); i++) {
 		char *url = strip_markup_url(part->links[i].url);
 		struct link_facts facts;
 
 		if (classify(ctx, url, strlen(url), 1, &facts)) {
-			if (facts.external && ctx->external_on &&
+			if (facts.external && want_external(ctx) &&
 			    !seen_has(ctx, RG_RULE_EXTERNAL_LINK, facts.key)) {
 				rg_report_at(ctx->scan, RG_RULE_EXTERNAL_LINK,
 				             part->path, 0, 0, url);
 				seen_add(ctx, RG_RULE_EXTERNAL_LINK, facts.key);
+				ctx->n_external++;
 			}
-			if (facts.insecure && ctx->insecure_on &&
+			if (facts.insecure && want_insecure(ctx) &&
 			    !seen_has(ctx, RG_RULE_INSECURE_LINK, facts.key)) {
 				rg_report_at(ctx->scan, RG_RULE_INSECURE_LINK,
 				             part->path, 0, 0, url);
 				seen_add(ctx, RG_RULE_INSECURE_LINK, facts.key);
+				ctx->n_insecure++;
 			}
 			g_free(facts.key);
 		}
@@ -626,6 +660,8 @@ rg_rules_links(rg_scan *scan, const struct rg_view *view)
 			continue;
 		ctx.seen = g_hash_table_new_full(g_str_hash, g_str_equal,
 		                                 g_free, NULL);
+		ctx.n_external = 0;
+		ctx.n_insecure = 0;
 		scan_text(&ctx, part);
 		scan_markup(&ctx, part);
 		g_hash_table_destroy(ctx.seen);

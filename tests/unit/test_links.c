@@ -389,18 +389,21 @@ test_adversarial(void **state)
 	static const struct {
 		const char *unit;
 		size_t n;
-		size_t external;      /* per unit, before the final link */
+		size_t external;      /* want; the final link counts */
 	} cases[] = {
-		{ "a.", 200000, 0 },
-		{ "a.pdf?", 50000, 0 },
-		{ "aa-", 100000, 0 },
-		{ "1.2.", 100000, 0 },
-		{ "https://www.amazon.com/", 10000, 0 },
-		{ "www.", 50000, 0 },
-		{ "x@a.", 50000, 0 },
-		{ "(", 100000, 0 },
-		{ "ourshop.com ", 2000, 1 },
-		{ "\xe3\x81\x82.", 50000, 0 },
+		{ "a.", 200000, 1 },
+		{ "a.pdf?", 50000, 1 },
+		{ "aa-", 100000, 1 },
+		{ "1.2.", 100000, 1 },
+		{ "1.2 ", 100000, 1 },
+		{ "Mr.Smith ", 50000, 1 },
+		{ "https://www.amazon.com/", 10000, 1 },
+		{ "www.", 50000, 2 },      /* "www.www.www..." is a host */
+		{ "x@a.", 50000, 1 },
+		{ "(", 100000, 1 },
+		{ "\xe3\x81\x82.", 50000, 1 },
+		/* findings stop at 50 a rule and part */
+		{ "ourshop.com ", 100000, 50 },
 	};
 	rg_policy *policy = tu_policy();
 
@@ -410,11 +413,11 @@ test_adversarial(void **state)
 		char *body = g_strconcat(run, " https://evil.example/\n", NULL);
 		struct rg_result result;
 		gint64 t0 = g_get_monotonic_time();
-		size_t want = cases[i].external * cases[i].n + 1;
+		size_t want = cases[i].external;
 
 		tu_scan_plain(policy, NULL, body, &result);
 		if (tu_count(&result, RG_RULE_UNCHECKABLE) != 0 ||
-		    tu_count(&result, RG_RULE_EXTERNAL_LINK) < want) {
+		    tu_count(&result, RG_RULE_EXTERNAL_LINK) != want) {
 			print_message("external %zu, want %zu\n",
 			              tu_count(&result, RG_RULE_EXTERNAL_LINK),
 			              want);
