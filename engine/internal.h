@@ -31,6 +31,10 @@ struct rg_link {
 	enum rg_link_origin origin;
 };
 
+struct rg_range {
+	size_t start, end;   /* bytes [start, end) of part->text */
+};
+
 struct rg_part {
 	char *path;          /* "1", "1.2", "subject" */
 	enum rg_part_kind kind;
@@ -43,6 +47,11 @@ struct rg_part {
 	unsigned char *data; /* attachments: first bytes of decoded content */
 	size_t data_len;     /* attachments: whole decoded size */
 	int embedded;        /* inline with a Content-ID (a cid: image) */
+	/* byte ranges of text quoted from an earlier message ("> " lines,
+	 * <blockquote type=cite>): checked for links and contact data, not
+	 * for wording, which is the buyer's own */
+	struct rg_range *quoted;
+	size_t n_quoted;
 };
 
 struct rg_view {
@@ -51,6 +60,15 @@ struct rg_view {
 	size_t capacity;
 	unsigned attachments;
 	size_t attachment_bytes;
+	/* who: the envelope when the front gave one, else the headers */
+	char *sender;              /* envelope sender or From: address */
+	char *from;                /* the From: header's address, or NULL */
+	struct rg_strlist recipients;
+	/* the buyer's marketplace from the first relay recipient: the part
+	 * after the relay domain's "marketplace." label, e.g. "amazon.de";
+	 * NULL when no recipient is at a relay domain */
+	char *marketplace;
+	int is_reply;              /* In-Reply-To/References or "Re:" */
 };
 
 /* rg_view_add_part - a new zeroed part at the end; the view owns it.
@@ -61,6 +79,10 @@ struct rg_part *rg_view_add_part(struct rg_view *view, const char *path,
 void rg_part_add_link(struct rg_part *part, const char *url, size_t len,
                       enum rg_link_origin origin);
 void rg_view_clear(struct rg_view *view);
+/* rg_part_add_quoted - mark text[start, end) as quoted */
+void rg_part_add_quoted(struct rg_part *part, size_t start, size_t end);
+/* rg_part_is_quoted - 1 when byte offset lies in a quoted range */
+int rg_part_is_quoted(const struct rg_part *part, size_t offset);
 
 /* Compiled patterns, shared read-only by every thread. */
 enum rg_pattern {
@@ -91,6 +113,9 @@ struct rg_position_cache {
 
 struct rg_scan {
 	rg_policy *policy;
+	char *envelope_sender;     /* NULL: read the headers */
+	struct rg_strlist envelope_recipients;
+	int has_envelope;
 	pcre2_match_data *match_data;
 	pcre2_match_context *match_context;
 	pcre2_jit_stack *jit_stack;
@@ -127,6 +152,14 @@ void rg_part_position(rg_scan *scan, const struct rg_part *part,
 /* rg_report_at - add a finding with an explicit place and excerpt */
 void rg_report_at(rg_scan *scan, rg_rule rule, const char *part_path,
                   unsigned line, unsigned column, const char *excerpt);
+
+/*
+ * rg_view_from_message - the view of a message without running the rules
+ * (tests, and showing ops what the buyer sees).  -1 when it is over the
+ * size limit; clear the view with rg_view_clear.
+ */
+int rg_view_from_message(rg_scan *scan, const unsigned char *data,
+                         size_t len, struct rg_view *view);
 
 /* rg_scan_view - run every active rule over a view into *result */
 int rg_scan_view(rg_scan *scan, const struct rg_view *view,

@@ -188,6 +188,63 @@ add_attachment(struct walk *w, GMimeObject *object, const char *path)
 	w->view->attachment_bytes += part->data_len;
 }
 
+/* starts_quote_block - an Outlook-style header of a quoted message */
+static int
+starts_quote_block(const char *line, size_t len)
+{
+	static const char *const markers[] = {
+		"-----original message-----", "-----ursprüngliche nachricht-----",
+		"-----message d'origine-----", "-----mensaje original-----",
+		"-----messaggio originale-----",
+	};
+	char *lower = g_utf8_strdown(line, (gssize)len);
+	int found = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(markers) && !found; i++)
+		found = strstr(lower, markers[i]) != NULL;
+	g_free(lower);
+	return found;
+}
+
+/* mark_quoted_lines - "> " lines, the attribution line just before them
+ * ("On ... wrote:"), and everything after an "Original Message" marker */
+static void
+mark_quoted_lines(struct rg_part *part)
+{
+	const char *t = part->text;
+	size_t len = part->text_len, prev_start = 0, prev_end = 0;
+	int prev_quoted = 0, have_prev = 0;
+
+	for (size_t start = 0; start < len;) {
+		const char *nl = memchr(t + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - t) : len;
+		size_t i = start;
+
+		while (i < end && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		if (starts_quote_block(t + start, end - start)) {
+			rg_part_add_quoted(part, start, len);
+			return;
+		}
+		if (i < end && t[i] == '>') {
+			/* the attribution line ends with ':' */
+			if (!prev_quoted && have_prev && prev_end > prev_start &&
+			    t[prev_end - 1] == ':')
+				rg_part_add_quoted(part, prev_start, prev_end + 1);
+			rg_part_add_quoted(part, start, nl ? end + 1 : end);
+			prev_quoted = 1;
+		} else {
+			prev_quoted = 0;
+		}
+		if (end > start) {
+			prev_start = start;
+			prev_end = end;
+			have_prev = 1;
+		}
+		start = end + 1;
+	}
+}
+
 static void
 add_text(struct walk *w, const char *path, enum rg_part_kind kind,
          const char *content_type, char *raw)
@@ -224,6 +281,8 @@ add_text(struct walk *w, const char *path, enum rg_part_kind kind,
 	/* part->text is freed with free(); GLib allocates with malloc */
 	part->text = visible(raw, &len);
 	part->text_len = len;
+	if (kind == RG_PART_PLAIN)
+		mark_quoted_lines(part);
 }
 
 static void
@@ -339,23 +398,128 @@ skip_mbox_line(const unsigned char *data, size_t len)
 	return nl != NULL ? (size_t)(nl - data) + 1 : 0;
 }
 
-static int
-scan_stream(rg_scan *scan, GMimeStream *stream, struct rg_result *result,
-            char **error_r)
+/* first_address - the first mailbox address of a header, or NULL */
+static char *
+first_address(InternetAddressList *list)
 {
-	struct rg_view view = { 0 };
-	struct walk w = { scan, &view, &scan->policy->settings, 0, 0 };
+	for (int i = 0; list != NULL && i < internet_address_list_length(list);
+	     i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			return g_strdup(internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a)));
+	}
+	return NULL;
+}
+
+static void
+add_addresses(struct rg_strlist *out, InternetAddressList *list)
+{
+	for (int i = 0; list != NULL && i < internet_address_list_length(list);
+	     i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			rg_strlist_add(out, internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a)));
+	}
+}
+
+/* bare_address - without the angle brackets of an SMTP path */
+static char *
+bare_address(const char *address)
+{
+	size_t len;
+
+	if (address == NULL)
+		return NULL;
+	while (*address == '<' || *address == ' ')
+		address++;
+	len = strcspn(address, ">");
+	return g_strndup(address, len);
+}
+
+/* marketplace_of - "amazon.de" for a recipient at marketplace.amazon.de */
+static char *
+marketplace_of(const char *recipient)
+{
+	const char *domain = strrchr(recipient, '@');
+	char *lower;
+
+	if (domain == NULL)
+		return NULL;
+	lower = g_ascii_strdown(domain + 1, -1);
+	g_strchomp(lower);
+	if (g_str_has_prefix(lower, "marketplace.")) {
+		char *rest = g_strdup(lower + strlen("marketplace."));
+
+		g_free(lower);
+		return rest;
+	}
+	return lower;
+}
+
+/* describe_envelope - who sends to whom: the front's envelope when it
+ * gave one, else the headers; the buyer's marketplace; reply or not */
+static void
+describe_envelope(rg_scan *scan, GMimeMessage *message, struct rg_view *view)
+{
+	InternetAddressList *from = g_mime_message_get_from(message);
+	GMimeObject *object = GMIME_OBJECT(message);
+	const char *subject = g_mime_message_get_subject(message);
+
+	view->from = first_address(from);
+	if (scan->has_envelope) {
+		view->sender = bare_address(scan->envelope_sender);
+		for (size_t i = 0; i < scan->envelope_recipients.count; i++) {
+			char *r = bare_address(scan->envelope_recipients.items[i]);
+
+			rg_strlist_add(&view->recipients, r);
+			g_free(r);
+		}
+	} else {
+		view->sender = g_strdup(view->from);
+		add_addresses(&view->recipients,
+		              g_mime_message_get_addresses(message,
+		                                           GMIME_ADDRESS_TYPE_TO));
+		add_addresses(&view->recipients,
+		              g_mime_message_get_addresses(message,
+		                                           GMIME_ADDRESS_TYPE_CC));
+	}
+	for (size_t i = 0; i < view->recipients.count; i++) {
+		if (rg_is_relay_address(scan->policy,
+		                        view->recipients.items[i])) {
+			view->marketplace =
+				marketplace_of(view->recipients.items[i]);
+			break;
+		}
+	}
+	view->is_reply =
+		g_mime_object_get_header(object, "In-Reply-To") != NULL ||
+		g_mime_object_get_header(object, "References") != NULL ||
+		(subject != NULL &&
+		 (g_ascii_strncasecmp(subject, "re:", 3) == 0 ||
+		  g_ascii_strncasecmp(subject, "aw:", 3) == 0 ||
+		  g_ascii_strncasecmp(subject, "sv:", 3) == 0));
+}
+
+/* build_view - parse the stream into view; findings of the walk itself
+ * (limits, unparseable parts) go into *walk_findings */
+static void
+build_view(rg_scan *scan, GMimeStream *stream, struct rg_view *view,
+           struct rg_result *walk_findings)
+{
+	struct walk w = { scan, view, &scan->policy->settings, 0, 0 };
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeMessage *message;
-	int rc;
 
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	message = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
 
-	/* findings of the walk (limits) go into the result as well */
-	memset(result, 0, sizeof(*result));
-	scan->result = result;
+	memset(walk_findings, 0, sizeof(*walk_findings));
+	scan->result = walk_findings;
 	if (message != NULL &&
 	    g_mime_header_list_get_count(
 		    g_mime_object_get_header_list(GMIME_OBJECT(message))) == 0) {
@@ -367,39 +531,64 @@ scan_stream(rg_scan *scan, GMimeStream *stream, struct rg_result *result,
 	} else {
 		const char *subject = g_mime_message_get_subject(message);
 
+		describe_envelope(scan, message, view);
 		if (subject != NULL)
 			add_text(&w, "subject", RG_PART_SUBJECT, "text/plain",
 			         g_strdup(subject));
 		walk_object(&w, g_mime_message_get_mime_part(message), "", 0);
 		g_object_unref(message);
 	}
-	{
-		/* rg_scan_view starts a fresh result: carry these over */
-		struct rg_result walk_findings = *result;
-		struct rg_result rules;
+	scan->result = NULL;
+}
 
-		scan->result = NULL;
-		rc = rg_scan_view(scan, &view, &rules, error_r);
-		if (rc == 0) {
-			*result = rules;
-			for (size_t i = 0; i < walk_findings.count; i++) {
-				struct rg_finding *f = &walk_findings.findings[i];
+static int
+scan_stream(rg_scan *scan, GMimeStream *stream, struct rg_result *result,
+            char **error_r)
+{
+	struct rg_view view = { 0 };
+	struct rg_result walk_findings;
+	int rc;
 
-				result->findings = g_realloc_n(result->findings,
-				                               result->count + 1,
-				                               sizeof(*f));
-				result->findings[result->count++] = *f;
-				if (f->action > result->verdict)
-					result->verdict = f->action;
-			}
-			g_free(walk_findings.findings);
-		} else {
-			rg_result_clear(&walk_findings);
-			memset(result, 0, sizeof(*result));
+	build_view(scan, stream, &view, &walk_findings);
+	rc = rg_scan_view(scan, &view, result, error_r);
+	if (rc == 0) {
+		/* the walk's findings join the rules' */
+		for (size_t i = 0; i < walk_findings.count; i++) {
+			struct rg_finding *f = &walk_findings.findings[i];
+
+			result->findings = g_realloc_n(result->findings,
+			                               result->count + 1,
+			                               sizeof(*f));
+			result->findings[result->count++] = *f;
+			if (f->action > result->verdict)
+				result->verdict = f->action;
 		}
+		g_free(walk_findings.findings);
+	} else {
+		rg_result_clear(&walk_findings);
+		memset(result, 0, sizeof(*result));
 	}
 	rg_view_clear(&view);
 	return rc;
+}
+
+int
+rg_view_from_message(rg_scan *scan, const unsigned char *data, size_t len,
+                     struct rg_view *view)
+{
+	size_t skip = skip_mbox_line(data, len);
+	GMimeStream *stream;
+	struct rg_result walk_findings;
+
+	memset(view, 0, sizeof(*view));
+	if (len > scan->policy->settings.max_message_bytes)
+		return -1;
+	stream = g_mime_stream_mem_new_with_buffer((const char *)data + skip,
+	                                           len - skip);
+	build_view(scan, stream, view, &walk_findings);
+	g_object_unref(stream);
+	rg_result_clear(&walk_findings);
+	return 0;
 }
 
 static void

@@ -196,6 +196,16 @@ void rg_scan_free(rg_scan **scan);
  */
 int rg_scan_message(rg_scan *scan, const unsigned char *data, size_t len,
                     struct rg_result *result, char **error_r);
+/*
+ * rg_scan_set_envelope - the SMTP envelope of the next message scanned:
+ * sender and recipients (copied; kept until changed).  Without one, the
+ * engine takes the From: address and the To:/Cc: addresses instead.
+ */
+void rg_scan_set_envelope(rg_scan *scan, const char *sender,
+                          const char *const *recipients, size_t n);
+/* rg_scan_clear_envelope - back to reading the headers */
+void rg_scan_clear_envelope(rg_scan *scan);
+
 /* rg_scan_fd - the same, reading the message from an open file */
 int rg_scan_fd(rg_scan *scan, int fd, struct rg_result *result,
                char **error_r);

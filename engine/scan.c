@@ -48,9 +48,30 @@ rg_scan_free(rg_scan **scan)
 	pcre2_match_data_free((*scan)->match_data);
 	pcre2_match_context_free((*scan)->match_context);
 	pcre2_jit_stack_free((*scan)->jit_stack);
+	rg_scan_clear_envelope(*scan);
 	rg_policy_unref(&(*scan)->policy);
 	g_free(*scan);
 	*scan = NULL;
+}
+
+void
+rg_scan_set_envelope(rg_scan *scan, const char *sender,
+                     const char *const *recipients, size_t n)
+{
+	rg_scan_clear_envelope(scan);
+	scan->has_envelope = 1;
+	scan->envelope_sender = g_strdup(sender);
+	for (size_t i = 0; i < n; i++)
+		rg_strlist_add(&scan->envelope_recipients, recipients[i]);
+}
+
+void
+rg_scan_clear_envelope(rg_scan *scan)
+{
+	g_free(scan->envelope_sender);
+	scan->envelope_sender = NULL;
+	rg_strlist_clear(&scan->envelope_recipients);
+	scan->has_envelope = 0;
 }
 
 int

@@ -55,7 +55,50 @@ rg_view_clear(struct rg_view *view)
 			g_free(part->links[j].url);
 		g_free(part->links);
 		g_free(part->data);
+		g_free(part->quoted);
 	}
 	g_free(view->parts);
+	g_free(view->sender);
+	g_free(view->from);
+	g_free(view->marketplace);
+	rg_strlist_clear(&view->recipients);
 	memset(view, 0, sizeof(*view));
+}
+
+void
+rg_part_add_quoted(struct rg_part *part, size_t start, size_t end)
+{
+	if (end <= start)
+		return;
+	/* adjacent or overlapping the last range: extend it */
+	if (part->n_quoted > 0 &&
+	    start <= part->quoted[part->n_quoted - 1].end) {
+		if (end > part->quoted[part->n_quoted - 1].end)
+			part->quoted[part->n_quoted - 1].end = end;
+		return;
+	}
+	part->quoted = g_realloc_n(part->quoted, part->n_quoted + 1,
+	                           sizeof(*part->quoted));
+	part->quoted[part->n_quoted].start = start;
+	part->quoted[part->n_quoted].end = end;
+	part->n_quoted++;
+}
+
+int
+rg_part_is_quoted(const struct rg_part *part, size_t offset)
+{
+	size_t lo = 0, hi = part->n_quoted;
+
+	/* ranges are added in text order */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (offset < part->quoted[mid].start)
+			hi = mid;
+		else if (offset >= part->quoted[mid].end)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
 }

@@ -273,6 +273,8 @@ rgm_envrcpt(SMFICTX *ctx, char **argv)
 		return no_message(ctx, conn);
 	rgm_conn_macros(conn);
 	msg->rcpts++;
+	if (argv != NULL && argv[0] != NULL)
+		rg_strlist_add(&msg->recipients, argv[0]);
 	if (argv != NULL && argv[0] != NULL &&
 	    rg_is_relay_address(msg->rt->policy, argv[0]))
 		msg->relay_rcpts++;
@@ -398,6 +400,9 @@ judge(struct rgm_conn *conn)
 	if (scan == NULL)
 		return rgm_reply_tempfail(conn, "cannot create scan state");
 	memset(&res, 0, sizeof(res));
+	rg_scan_set_envelope(scan, msg->sender,
+	                     (const char *const *)msg->recipients.items,
+	                     msg->recipients.count);
 	if (msg->spool.fd >= 0) {
 		if (rgm_spool_rewind(&msg->spool) < 0)
 			return rgm_reply_tempfail(conn, "cannot rewind spool");

@@ -192,6 +192,7 @@ rgm_msg_cleanup(struct rgm_conn *conn)
 		return;
 	conn->msg = NULL;
 	rgm_spool_clear(&msg->spool);
+	rg_strlist_clear(&msg->recipients);
 	rgm_runtime_release(&msg->rt);
 	free(msg);
 	/* the queue id belongs to the message */

@@ -107,6 +107,7 @@ struct rgm_msg {
 	char sender[RGM_SENDER_MAX];
 	unsigned rcpts;             /* recipients seen */
 	unsigned relay_rcpts;       /* of them at a relay domain */
+	struct rg_strlist recipients; /* for the engine (marketplace, ...) */
 	int decided;                /* not-ours decision taken (data/eoh) */
 	int in_body;                /* end of headers seen */
 	struct rgm_spool spool;

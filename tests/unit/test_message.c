@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "internal.h"
 #include "testutil.h"
 
 #define HEAD "From: s@shop.example\nTo: b@marketplace.amazon.com\n" \
@@ -311,6 +312,92 @@ test_rule_off_gives_no_finding(void **state)
 	rg_policy_unref(&p);
 }
 
+static struct rg_part *
+find_part(struct rg_view *view, const char *path)
+{
+	for (size_t i = 0; i < view->count; i++)
+		if (strcmp(view->parts[i].path, path) == 0)
+			return &view->parts[i];
+	fail_msg("no part %s", path);
+	return NULL;
+}
+
+static void
+test_quoted_reply_lines(void **state)
+{
+	const char *msg =
+		"From: Shop <care@shop.example>\nTo: b@marketplace.amazon.de\n"
+		"Subject: Re: Frage zu 111-2222222-3333333\n"
+		"In-Reply-To: <q@marketplace.amazon.de>\n"
+		"Content-Type: text/plain; charset=utf-8\n\n"
+		"Hallo,\nja, gerne.\n\nAm 3. Feb. 2026 schrieb Käufer:\n"
+		"> Kann ich es umtauschen?\n>\n> Danke\nGruss\n";
+	rg_scan *scan = rg_scan_new(policy);
+	struct rg_view view;
+	struct rg_part *part;
+	const char *t;
+
+	(void)state;
+	assert_int_equal(rg_view_from_message(scan, (const unsigned char *)msg,
+	                                      strlen(msg), &view), 0);
+	part = find_part(&view, "1");
+	t = part->text;
+	assert_false(rg_part_is_quoted(part, 0));
+	assert_true(rg_part_is_quoted(part, (size_t)(strstr(t, "Am 3.") - t)));
+	assert_true(rg_part_is_quoted(part,
+	                              (size_t)(strstr(t, "umtauschen") - t)));
+	assert_true(rg_part_is_quoted(part, (size_t)(strstr(t, "Danke") - t)));
+	assert_false(rg_part_is_quoted(part, (size_t)(strstr(t, "Gruss") - t)));
+	assert_int_equal(part->n_quoted, 1);
+	assert_true(view.is_reply);
+	assert_string_equal(view.marketplace, "amazon.de");
+	assert_string_equal(view.sender, "care@shop.example");
+	rg_view_clear(&view);
+
+	msg = "From: a@b.example\nTo: x@y.example\nSubject: hi\n\n"
+	      "New text\n-----Original Message-----\nFrom: buyer\nold text\n";
+	assert_int_equal(rg_view_from_message(scan, (const unsigned char *)msg,
+	                                      strlen(msg), &view), 0);
+	part = find_part(&view, "1");
+	assert_false(rg_part_is_quoted(part, 0));
+	assert_true(rg_part_is_quoted(part,
+	                              (size_t)(strstr(part->text, "old") -
+	                                       part->text)));
+	assert_null(view.marketplace);
+	assert_false(view.is_reply);
+	rg_view_clear(&view);
+	rg_scan_free(&scan);
+}
+
+static void
+test_envelope_wins_over_headers(void **state)
+{
+	const char *msg = "From: Shop <care@shop.example>\n"
+	                  "To: buyer@marketplace.amazon.fr\nSubject: x\n\nhi\n";
+	const char *rcpts[] = { "<other@example.com>",
+	                        "<Q1@MARKETPLACE.AMAZON.CO.JP>" };
+	rg_scan *scan = rg_scan_new(policy);
+	struct rg_view view;
+
+	(void)state;
+	rg_scan_set_envelope(scan, "<bounce@shop.example>", rcpts, 2);
+	assert_int_equal(rg_view_from_message(scan, (const unsigned char *)msg,
+	                                      strlen(msg), &view), 0);
+	assert_string_equal(view.sender, "bounce@shop.example");
+	assert_string_equal(view.from, "care@shop.example");
+	assert_int_equal(view.recipients.count, 2);
+	assert_string_equal(view.marketplace, "amazon.co.jp");
+	rg_view_clear(&view);
+
+	rg_scan_clear_envelope(scan);
+	assert_int_equal(rg_view_from_message(scan, (const unsigned char *)msg,
+	                                      strlen(msg), &view), 0);
+	assert_string_equal(view.sender, "care@shop.example");
+	assert_string_equal(view.marketplace, "amazon.fr");
+	rg_view_clear(&view);
+	rg_scan_free(&scan);
+}
+
 /* one policy shared by threads, each with its own rg_scan: the same
  * findings every time */
 #define THREADS 4
@@ -378,6 +465,8 @@ main(void)
 		cmocka_unit_test(test_fd_equals_buffer),
 		cmocka_unit_test(test_rule_off_gives_no_finding),
 		cmocka_unit_test(test_threads_share_policy),
+		cmocka_unit_test(test_quoted_reply_lines),
+		cmocka_unit_test(test_envelope_wins_over_headers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
