@@ -21,5 +21,16 @@ rg_policy *rg_cli_load_policy(const char *path);
 
 /* Each takes argv from the subcommand's name on; returns the exit status. */
 int rg_cmd_check(int argc, char **argv);
+int rg_cmd_quarantine(int argc, char **argv);
+int rg_cmd_corpus_report(int argc, char **argv);
+int rg_cmd_orders(int argc, char **argv);
+
+/*
+ * rg_cli_orders_attach - the configuration's order store (read-only) as
+ * the scan's order lookup, for check; NULL when there is none (the order
+ * rules are skipped).  Close it with rg_store_close after the scan.
+ */
+struct rg_store;
+struct rg_store *rg_cli_orders_attach(rg_scan *scan, const char *config_path);
 
 #endif

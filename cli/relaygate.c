@@ -16,6 +16,12 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "check", rg_cmd_check, "judge message files against the policy" },
+	{ "quarantine", rg_cmd_quarantine,
+	  "review held messages: list, show, release, drop, purge, stats" },
+	{ "orders", rg_cmd_orders,
+	  "the order store: init, import, show, stats, forget-review" },
+	{ "corpus-report", rg_cmd_corpus_report,
+	  "recall and false blocks over a labelled corpus" },
 };
 
 static void

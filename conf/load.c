@@ -23,7 +23,6 @@
 static const struct key milter_keys[] = {
 	{ "socket", T_STRING, CFG(socket) },
 	{ "spool_dir", T_STRING, CFG(spool_dir) },
-	{ "monitor", T_BOOL, CFG(monitor) },
 	{ NULL, 0, 0 },
 };
 
@@ -51,6 +50,14 @@ static const struct rule_keys {
 	  { { "allowed", T_LIST, SET(allowed_emails) }, { NULL, 0, 0 } } },
 	{ RG_RULE_PHONE_NUMBER,
 	  { { "allowed", T_LIST, SET(allowed_phones) }, { NULL, 0, 0 } } },
+	{ RG_RULE_UNAPPROVED_SENDER,
+	  { { "approved", T_LIST, SET(approved_senders) }, { NULL, 0, 0 } } },
+	{ RG_RULE_LANGUAGE,
+	  { { "accepted", T_LIST, SET(language_accepted) }, { NULL, 0, 0 } } },
+	{ RG_RULE_SPELLING,
+	  { { "dictionaries", T_LIST, SET(spelling_dictionaries) },
+	    { "words", T_LIST, SET(spelling_words) },
+	    { NULL, 0, 0 } } },
 	{ RG_RULE_ATTACHMENT,
 	  { { "purposes", T_LIST, SET(attachment_names) },
 	    { "types", T_LIST, SET(attachment_types) },
@@ -214,6 +221,42 @@ rg_loader_group(struct loader *l, config_setting_t *group,
 	}
 }
 
+/* List parameters whose items have a shape the engine checks, so that a
+ * bad item is reported at its own line. */
+static const struct item_check {
+	rg_rule rule;
+	const char *key;
+	char *(*check)(const char *item);
+} item_checks[] = {
+	{ RG_RULE_LANGUAGE, "accepted", rg_language_entry_error },
+	{ RG_RULE_SPELLING, "dictionaries", rg_spelling_entry_error },
+};
+
+static void
+check_items(struct loader *l, rg_rule rule, config_setting_t *group)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(item_checks) && !l->error; i++) {
+		config_setting_t *list;
+
+		if (item_checks[i].rule != rule)
+			continue;
+		list = config_setting_get_member(group, item_checks[i].key);
+		for (int j = 0; list != NULL && !l->error &&
+		                j < config_setting_length(list); j++) {
+			config_setting_t *item = config_setting_get_elem(list, j);
+			char *why = item_checks[i].check(
+				config_setting_get_string(item));
+
+			if (why != NULL) {
+				rg_loader_fail(l, item, "rule %s: %s: %s",
+				               rg_rule_name(rule), item_checks[i].key,
+				               why);
+				free(why);
+			}
+		}
+	}
+}
+
 static void
 load_rules(struct loader *l, config_setting_t *rules)
 {
@@ -255,6 +298,7 @@ load_rules(struct loader *l, config_setting_t *rules)
 			if (rule_params[j].rule == rule)
 				keys = rule_params[j].keys;
 		rg_loader_group(l, s, keys, "action");
+		check_items(l, rule, s);
 	}
 }
 
@@ -273,6 +317,22 @@ load_root(struct loader *l, config_t *cfg)
 			rg_loader_group(l, s, limit_keys, NULL);
 		} else if (strcmp(name, "rules") == 0) {
 			load_rules(l, s);
+		} else if (strcmp(name, "phrases") == 0) {
+			rg_conf_load_phrases(l, s);
+		} else if (strcmp(name, "quarantine") == 0) {
+			rg_load_quarantine(l, s);
+		} else if (strcmp(name, "orders") == 0) {
+			rg_load_orders(l, s);
+		} else if (strcmp(name, "mode") == 0) {
+			const char *mode = config_setting_get_string(s);
+
+			if (mode != NULL && strcmp(mode, "enforce") == 0)
+				l->config->mode = RG_MODE_ENFORCE;
+			else if (mode != NULL && strcmp(mode, "monitor") == 0)
+				l->config->mode = RG_MODE_MONITOR;
+			else
+				rg_loader_fail(l, s, "mode must be \"enforce\" or "
+				               "\"monitor\"");
 		} else if (strcmp(name, "relay_domains") == 0) {
 			static const struct key relay = {
 				"relay_domains", T_LIST, SET(relay_domains)
@@ -295,6 +355,8 @@ config_defaults(struct rg_config *config)
 	config->socket = g_strdup("unix:/run/relaygate/milter.sock");
 	config->spool_dir = g_strdup("/var/spool/relaygate");
 	rg_settings_init(&config->settings);
+	rg_quarantine_defaults(&config->quarantine);
+	rg_orders_defaults(&config->orders);
 }
 
 int
@@ -341,6 +403,8 @@ rg_config_clear(struct rg_config *config)
 	g_free(config->path);
 	g_free(config->socket);
 	g_free(config->spool_dir);
+	rg_quarantine_clear(&config->quarantine);
+	rg_orders_clear(&config->orders);
 	rg_settings_clear(&config->settings);
 	memset(config, 0, sizeof(*config));
 }

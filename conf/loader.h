@@ -45,5 +45,16 @@ void rg_loader_group(struct loader *l, config_setting_t *group,
                      const struct key *keys, const char *also_allowed);
 /* rg_parse_size - "25M", "512K", "1G" or a plain number of bytes */
 int rg_parse_size(const char *s, size_t *size_r);
+/* rg_conf_load_phrases - the "phrases" group (conf/phrases.c) */
+void rg_conf_load_phrases(struct loader *l, config_setting_t *group);
+
+/* conf/quarantine.c: the quarantine group */
+void rg_load_quarantine(struct loader *l, config_setting_t *group);
+
+/* conf/orders.c: the orders group (store and order rule days), its
+ * defaults, and freeing */
+void rg_orders_defaults(struct rg_orders_config *o);
+void rg_load_orders(struct loader *l, config_setting_t *group);
+void rg_orders_clear(struct rg_orders_config *o);
 
 #endif

@@ -52,6 +52,10 @@ struct rg_part {
 	 * for wording, which is the buyer's own */
 	struct rg_range *quoted;
 	size_t n_quoted;
+	/* text/html: images, active content, formatting and hidden text
+	 * found while rendering (html.h); NULL for other parts */
+	struct rg_html_facts *html;
+	char *content_id;    /* attachments: Content-ID without <>, or NULL */
 };
 
 struct rg_view {
@@ -69,6 +73,7 @@ struct rg_view {
 	 * NULL when no recipient is at a relay domain */
 	char *marketplace;
 	int is_reply;              /* In-Reply-To/References or "Re:" */
+	time_t date;               /* the Date: header; 0 absent or bad */
 };
 
 /* rg_view_add_part - a new zeroed part at the end; the view owns it.
@@ -83,6 +88,8 @@ void rg_view_clear(struct rg_view *view);
 void rg_part_add_quoted(struct rg_part *part, size_t start, size_t end);
 /* rg_part_is_quoted - 1 when byte offset lies in a quoted range */
 int rg_part_is_quoted(const struct rg_part *part, size_t offset);
+/* rg_html_facts_free - free *facts and set it NULL (html.c) */
+void rg_html_facts_free(struct rg_html_facts **facts);
 
 /* Compiled patterns, shared read-only by every thread. */
 enum rg_pattern {
@@ -94,6 +101,7 @@ enum rg_pattern {
 	RG_PAT_EMOTICON,
 	RG_PAT_URL,
 	RG_PAT_BARE_DOMAIN,
+	RG_PAT_REVIEW_REQUEST,   /* rules/orders.c: en de fr es it ja */
 	RG_PAT_COUNT
 };
 
@@ -102,6 +110,9 @@ struct rg_policy {
 	struct rg_settings settings;
 	pcre2_code *patterns[RG_PAT_COUNT];
 	psl_ctx_t *psl;            /* public suffix list */
+	struct rg_langid *langid;  /* rules/language.c */
+	struct rg_speller *speller; /* rules/spelling.c */
+	struct rg_phrase_code *phrase_code; /* rules/phrases.c */
 };
 
 /* Where the last finding's line count stopped (see rg_part_position). */
@@ -122,6 +133,19 @@ struct rg_scan {
 	struct rg_result *result;  /* being filled by rg_scan_view */
 	int limit_hit;             /* a pattern hit the match/depth limit */
 	struct rg_position_cache position;
+	/* order data (rules/orders.c) */
+	rg_order_lookup_fn order_lookup; /* NULL: order rules skipped */
+	void *order_ctx;
+	time_t arrival;            /* 0: unknown */
+	/* the buyer's locale ("de_DE") from the order data of the first
+	 * known order the message names, "" when unknown; rules/orders.c,
+	 * run before rules/language.c, sets it for every view: where set,
+	 * it replaces the marketplace's default language */
+	char buyer_locale[16];
+	/* rg_view_language's answer for lang_view; rg_rules_language, run
+	 * first on every view, forgets it */
+	const struct rg_view *lang_view;
+	const char *lang;
 };
 
 /* The source of each pattern (patterns.c), compiled with UTF and UCP. */
@@ -172,11 +196,77 @@ void rg_rules_contact(rg_scan *scan, const struct rg_view *view);
 void rg_rules_emoji(rg_scan *scan, const struct rg_view *view);
 void rg_rules_attachments(rg_scan *scan, const struct rg_view *view);
 void rg_rules_layout(rg_scan *scan, const struct rg_view *view);
+/* rg_rules_orders - the order rules; -1 with *error_r when the order
+ * lookup failed (the scan fails: never judged on half the data) */
+int rg_rules_orders(rg_scan *scan, const struct rg_view *view,
+                    char **error_r);
+/* Date arithmetic of the order rules (rules/orders.c, test_dates.c). */
+/* the Date: header is believed within this much of the arrival time */
+#define RG_DATE_SLACK_SECONDS RG_DAY_SECONDS
+/* rg_order_day - whole days from ref to t, rounded down (negative before
+ * ref): day 0 is the first 24 hours after ref */
+long rg_order_day(time_t ref, time_t t);
+/* rg_send_time - the Date: header, or arrival when Date: is absent or
+ * more than RG_DATE_SLACK_SECONDS from it, else now */
+time_t rg_send_time(time_t date, time_t arrival, time_t now);
+void rg_rules_structure(rg_scan *scan, const struct rg_view *view);
+void rg_rules_phrases(rg_scan *scan, const struct rg_view *view);
+void rg_rules_language(rg_scan *scan, const struct rg_view *view);
+void rg_rules_spelling(rg_scan *scan, const struct rg_view *view);
+void rg_rules_sender(rg_scan *scan, const struct rg_view *view);
+
+/*
+ * rg_phrases_compile - the policy's phrase lists (settings.phrases) into
+ * policy->phrase_code: one alternation per rule and kind of list, all
+ * languages together.  Returns 0, or -1 with *error_r naming the
+ * language, rule, list, item and PCRE2 error offset.
+ */
+int rg_phrases_compile(rg_policy *policy, char **error_r);
+/* rg_phrases_code_free - free compiled phrases and NULL *code */
+void rg_phrases_code_free(struct rg_phrase_code **code);
 
 /* Small helpers (util.c). */
 char *rg_strdup_printf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 /* rg_utf8_chars - number of code points in s[0..len) */
 size_t rg_utf8_chars(const char *s, size_t len);
+
+/*
+ * Language and spelling (rules/language.c, rules/spelling.c).  The
+ * language profiles are read when the policy is built, the dictionaries
+ * on first use; both are freed with the policy.
+ */
+struct rg_langid;
+struct rg_speller;
+int rg_langid_new(const struct rg_settings *settings,
+                  struct rg_langid **langid_r, char **error_r);
+void rg_langid_free(struct rg_langid **langid);
+int rg_speller_new(const struct rg_settings *settings,
+                   struct rg_speller **speller_r, char **error_r);
+void rg_speller_free(struct rg_speller **speller);
+/* rg_marketplace_languages - the languages a marketplace's buyers read,
+ * NULL-terminated ({"it", NULL} for "amazon.it"); NULL when unknown */
+const char *const *rg_marketplace_languages(const rg_policy *policy,
+                                            const char *marketplace);
+/* rg_view_language - the language ("en", "ja") of the seller's own text:
+ * plain parts (else HTML), without subject, quoted text, links and
+ * addresses; NULL when there is too little text to tell.  Cached in the
+ * scan for this view. */
+const char *rg_view_language(rg_scan *scan, const struct rg_view *view);
+
+/* A word of the seller's own prose (rg_view_words). */
+struct rg_word {
+	const struct rg_part *part;
+	size_t start, end;         /* bytes [start, end) of part->text */
+	int after_number;          /* right after a number: maybe a unit */
+};
+/* rg_view_words - call fn for every word of the text rg_view_language
+ * judges (and the subject first when with_subject), skipping URLs,
+ * addresses, domains, handles, quoted text and tokens with digits; stop
+ * when fn returns nonzero.  Returns the number of words visited. */
+size_t rg_view_words(rg_scan *scan, const struct rg_view *view,
+                     int with_subject,
+                     int (*fn)(const struct rg_word *word, void *data),
+                     void *data);
 
 #endif

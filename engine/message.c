@@ -18,6 +18,7 @@
 
 #include "html.h"
 #include "internal.h"
+#include "normalize.h"
 
 /* Attachments keep this much decoded content for sniffing their type. */
 #define ATTACHMENT_SNIFF_BYTES (64 * 1024)
@@ -72,7 +73,8 @@ visible(char *s, size_t *len_r)
 	g_free(valid);
 	if (nfkc == NULL)
 		nfkc = g_strdup("");
-	*len_r = strlen(nfkc);
+	/* "serv<U+200B>ice@example.com" is an address to the buyer's eye */
+	*len_r = rg_strip_invisible(nfkc, strlen(nfkc), 1);
 	return nfkc;
 }
 
@@ -176,6 +178,7 @@ add_attachment(struct walk *w, GMimeObject *object, const char *path)
 
 	part->content_type = g_ascii_strdown(mime, -1);
 	g_free(mime);
+	part->content_id = g_strdup(g_mime_object_get_content_id(object));
 	part->embedded = g_mime_object_get_content_id(object) != NULL &&
 		!is_disposition_attachment(object);
 	if (filename != NULL)
@@ -275,8 +278,12 @@ add_text(struct walk *w, const char *path, enum rg_part_kind kind,
 			part->text = g_strdup("");
 		}
 		g_free(valid);
-		raw = part->text;
-		part->text = NULL;
+		/* rendered text is already NFKC and invisible-free, and
+		 * its hidden and quoted ranges are offsets into it */
+		if (part->text == NULL)
+			part->text = g_strdup("");
+		part->text_len = strlen(part->text);
+		return;
 	}
 	/* part->text is freed with free(); GLib allocates with malloc */
 	part->text = visible(raw, &len);
@@ -468,6 +475,7 @@ describe_envelope(rg_scan *scan, GMimeMessage *message, struct rg_view *view)
 	InternetAddressList *from = g_mime_message_get_from(message);
 	GMimeObject *object = GMIME_OBJECT(message);
 	const char *subject = g_mime_message_get_subject(message);
+	GDateTime *date;
 
 	view->from = first_address(from);
 	if (scan->has_envelope) {
@@ -495,6 +503,10 @@ describe_envelope(rg_scan *scan, GMimeMessage *message, struct rg_view *view)
 			break;
 		}
 	}
+	/* the Date: header for the order rules; 0 when absent or unparsed */
+	date = g_mime_message_get_date(message);
+	view->date = date != NULL && g_date_time_to_unix(date) > 0
+	             ? (time_t)g_date_time_to_unix(date) : 0;
 	view->is_reply =
 		g_mime_object_get_header(object, "In-Reply-To") != NULL ||
 		g_mime_object_get_header(object, "References") != NULL ||

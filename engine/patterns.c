@@ -140,6 +140,93 @@ static const char *const pattern_sources[RG_PAT_COUNT] = {
 		"(?::[0-9]{1,5}(?![0-9]))?"
 		"(?:[/?#][^\\s<>\"`{}|^\\p{Han}\\p{Hiragana}\\p{Katakana}"
 		"\\x{3000}-\\x{303F}]{0,2048})?",
+	/*
+	 * owned by rules/orders.c: a request for a review or for seller
+	 * feedback, one alternation per shipped language (the text is NFKC,
+	 * matched caselessly).  Verb and noun within a few words, so that
+	 * "review your order details" or "leave the parcel" do not count.
+	 * Could move into the phrase lists (conf/rules/LANG.conf) later.
+	 */
+#define RV_GAP "(?:\\S+\\s+){0,3}?"
+#define RV_EN \
+	"\\b(?:leave|leaving|write|writing|post|posting|submit|give|giving" \
+	"|share|add|drop)\\s+(?:us\\s+|me\\s+)?(?:an?|your|some|the)?\\s*" \
+	"(?:(?:quick|short|brief|honest|product|seller|customer|5-star" \
+	"|five-star)\\s+){0,2}(?:review|feedback|rating)s?\\b" \
+	"|\\b(?:rate|rating)\\s+(?:your|the|this|our)\\s+(?:recent\\s+)?" \
+	"(?:product|item|purchase|order|experience|seller)\\b" \
+	"|\\b(?:review|rate)\\s+us\\b" \
+	"|\\b(?:product|seller)\\s+(?:review|feedback|rating)\\b" \
+	"|\\bhow\\s+many\\s+stars\\b" \
+	"|\\bappreciate\\s+(?:a|an|your)\\s+(?:\\S+\\s+)?(?:review" \
+	"|feedback|rating)\\b" \
+	"|\\bshare\\s+your\\s+(?:experience|thoughts|opinion)\\b" \
+	"|\\bhear\\s+(?:what\\s+you\\s+think|your\\s+(?:thoughts|opinion" \
+	"|feedback))\\b"
+#define RV_DE \
+	"\\b(?:produkt|verkäufer|kunden)?(?:bewertung|rezension|feedback" \
+	"|rückmeldung)(?:en)?\\s+" RV_GAP "(?:abgeben|abzugeben|schreiben" \
+	"|zu\\s+schreiben|hinterlassen|zu\\s+hinterlassen|geben|verfassen)\\b" \
+	"|\\b(?:geben|schreiben|hinterlassen|verfassen)\\s+(?:sie|du)\\s+" \
+	RV_GAP "(?:bewertung|rezension|feedback)" \
+	"|\\b(?:bewerten|rezensieren)\\s+sie\\b" \
+	"|\\b(?:sie|du)\\s+" RV_GAP "(?:bewerten|rezensieren)\\b" \
+	"|\\bwie\\s+viele\\s+sterne\\b" \
+	"|\\b(?:über|auf)\\s+(?:eine|ihre|deine|ihr|dein)\\s+(?:\\S+\\s+)?" \
+	"(?:produkt|verkäufer|kunden)?(?:bewertung|rezension|rückmeldung" \
+	"|feedback)\\b" \
+	"|\\b(?:ihre|deine)\\s+(?:meinung|erfahrung(?:en)?)\\s+" RV_GAP \
+	"(?:teilen|mitteilen|interessiert|wissen)\\b"
+#define RV_FR \
+	"\\b(?:laisser|laissez|donner|donnez|partager|partagez|écrire" \
+	"|écrivez|rédiger|rédigez|publier)(?:-nous|\\s+nous)?\\s+" \
+	"(?:un|une|votre|vos|ton|ta)?\\s*(?:petit\\s+|court\\s+)?" \
+	"(?:avis|commentaire|évaluation|retour|expérience)s?\\b" \
+	"|\\b(?:noter|notez|évaluer|évaluez)\\s+(?:votre|le|ce|cet|cette" \
+	"|notre|l['’]\\s*)\\s*(?:achat|produit|article|commande|vendeur" \
+	"|expérience)\\b" \
+	"|\\bcombien\\s+d['’]\\s*étoiles\\b" \
+	"|\\bvotre\\s+avis\\s+" RV_GAP "(?:compte|intéresse|importe|aide)\\b"
+#define RV_ES \
+	"\\b(?:dejar|deje|deja|dejarnos|déjanos|déjenos|escribir|escriba" \
+	"|escribe|escribiera|compartir|comparta|comparte|compartiera" \
+	"|dejara|publicar|dar|danos|denos|diera)" \
+	"\\s+(?:nos\\s+)?(?:una|un|su|tu|sus|tus)?\\s*(?:breve\\s+" \
+	"|pequeña\\s+)?(?:reseña|opinión|valoración|comentario|calificación" \
+	"|experiencia)(?:es|s)?\\b" \
+	"|\\b(?:valorar|valore|valora|calificar|califique|califica|evaluar" \
+	"|evalúe|evalúa|reseñar)\\s+(?:el|su|tu|este|esta|nuestro|nuestra" \
+	"|la)\\s+(?:producto|artículo|pedido|compra|vendedor|experiencia)\\b" \
+	"|\\bcuántas\\s+estrellas\\b" \
+	"|\\b(?:tu|su)\\s+opinión\\s+" RV_GAP \
+	"(?:importa|interesa|ayuda|cuenta)\\b"
+#define RV_IT \
+	"\\b(?:lasciare|lasci|lascia|lasciarci|lasciateci|scrivere|scriva" \
+	"|scrivi|condividere|condivida|condividi|pubblicare|dare|dia|dai)" \
+	"\\s+(?:ci\\s+)?(?:una\\s+|un\\s+|un['’]\\s*|la\\s+sua\\s+" \
+	"|la\\s+tua\\s+|il\\s+suo\\s+|il\\s+tuo\\s+|sua\\s+|tua\\s+)?" \
+	"(?:breve\\s+)?(?:recension[ei]|feedback|valutazion[ei]" \
+	"|opinion[ei]|comment[oi]|esperienza)\\b" \
+	"|\\b(?:valutare|valuti|valuta|recensire|recensisca)\\s+" \
+	"(?:il\\s+|lo\\s+|la\\s+|l['’]\\s*|questo\\s+|questa\\s+" \
+	"|il\\s+nostro\\s+|la\\s+nostra\\s+)(?:prodotto|articolo|ordine" \
+	"|acquisto|venditore|esperienza)\\b" \
+	"|\\bquante\\s+stelle\\b" \
+	"|\\b(?:la\\s+)?(?:sua|tua)\\s+opinione\\s+" RV_GAP \
+	"(?:conta|importa|interessa|aiuta)\\b"
+#define RV_JA \
+	"(?:レビュー|評価|ご感想|感想|口コミ|クチコミ|フィードバック)" \
+	"[^\\n。]{0,12}?(?:お願い|いただけ|頂け|下さい|ください" \
+	"|お聞かせ|投稿|書いて|お寄せ|残して)"
+	[RG_PAT_REVIEW_REQUEST] =
+		"(?i)" RV_EN "|" RV_DE "|" RV_FR "|" RV_ES "|" RV_IT "|" RV_JA,
+#undef RV_GAP
+#undef RV_EN
+#undef RV_DE
+#undef RV_FR
+#undef RV_ES
+#undef RV_IT
+#undef RV_JA
 };
 
 const char *

@@ -41,6 +41,11 @@ rg_settings_init(struct rg_settings *s)
 	for (unsigned i = 0; i < RG_RULE_COUNT; i++)
 		s->actions[i] = RG_ACTION_REJECT;
 	s->actions[RG_RULE_UNCHECKABLE] = RG_ACTION_QUARANTINE;
+	/* a spelling mistake is worth a header, not a bounce */
+	s->actions[RG_RULE_SPELLING] = RG_ACTION_WARN;
+	/* an order missing from the store: say so, do not bounce the mail
+	 * (the last import may be a day old) */
+	s->actions[RG_RULE_UNKNOWN_ORDER] = RG_ACTION_WARN;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(marketplace_suffixes); i++) {
 		char *relay = g_strconcat("marketplace.amazon",
@@ -68,6 +73,11 @@ rg_settings_init(struct rg_settings *s)
 	s->match_limit = RG_DEFAULT_MATCH_LIMIT;
 	s->depth_limit = RG_DEFAULT_DEPTH_LIMIT;
 	s->excerpt_chars = RG_DEFAULT_EXCERPT_CHARS;
+	s->message_window_days = RG_DEFAULT_MESSAGE_WINDOW_DAYS;
+	s->window_from_delivery = 0;
+	s->review_min_days = RG_DEFAULT_REVIEW_MIN_DAYS;
+	s->review_max_days = RG_DEFAULT_REVIEW_MAX_DAYS;
+	s->delivery_estimate_days = RG_DEFAULT_DELIVERY_ESTIMATE_DAYS;
 }
 
 /* Every list member of struct rg_settings, for copy and clear. */
@@ -76,8 +86,12 @@ static const size_t list_offsets[] = {
 	offsetof(struct rg_settings, allowed_link_domains),
 	offsetof(struct rg_settings, allowed_emails),
 	offsetof(struct rg_settings, allowed_phones),
+	offsetof(struct rg_settings, approved_senders),
 	offsetof(struct rg_settings, attachment_types),
 	offsetof(struct rg_settings, attachment_names),
+	offsetof(struct rg_settings, language_accepted),
+	offsetof(struct rg_settings, spelling_dictionaries),
+	offsetof(struct rg_settings, spelling_words),
 };
 #define SETTINGS_LIST(s, i) \
 	((struct rg_strlist *)((char *)(s) + list_offsets[i]))
@@ -87,6 +101,7 @@ rg_settings_clear(struct rg_settings *s)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(list_offsets); i++)
 		rg_strlist_clear(SETTINGS_LIST(s, i));
+	rg_phrases_clear(&s->phrases);
 }
 
 static void
@@ -101,6 +116,7 @@ settings_copy(struct rg_settings *dst, const struct rg_settings *src)
 		for (size_t j = 0; j < from->count; j++)
 			rg_strlist_add(to, from->items[j]);
 	}
+	rg_phrases_copy(&dst->phrases, &src->phrases);
 }
 
 static pcre2_code *
@@ -138,6 +154,9 @@ policy_free(rg_policy *policy)
 		pcre2_code_free(policy->patterns[i]);
 	if (policy->psl != NULL && policy->psl != psl_builtin())
 		psl_free(policy->psl);
+	rg_langid_free(&policy->langid);
+	rg_speller_free(&policy->speller);
+	rg_phrases_code_free(&policy->phrase_code);
 	rg_settings_clear(&policy->settings);
 	g_free(policy);
 }
@@ -154,6 +173,12 @@ rg_policy_build(const struct rg_settings *settings, char **error_r)
 		policy_free(policy);
 		return NULL;
 	}
+	if (settings->review_min_days > settings->review_max_days) {
+		*error_r = g_strdup("review_min_days must not be after "
+		                    "review_max_days");
+		policy_free(policy);
+		return NULL;
+	}
 	for (unsigned i = 0; i < RG_PAT_COUNT; i++) {
 		policy->patterns[i] = compile_pattern((enum rg_pattern)i,
 		                                      error_r);
@@ -161,6 +186,16 @@ rg_policy_build(const struct rg_settings *settings, char **error_r)
 			policy_free(policy);
 			return NULL;
 		}
+	}
+	if (rg_phrases_compile(policy, error_r) < 0) {
+		policy_free(policy);
+		return NULL;
+	}
+	/* language profiles now; dictionaries on first use (they are big) */
+	if (rg_langid_new(&policy->settings, &policy->langid, error_r) < 0 ||
+	    rg_speller_new(&policy->settings, &policy->speller, error_r) < 0) {
+		policy_free(policy);
+		return NULL;
 	}
 	/* the system list (Debian publicsuffix) first, else built in */
 	policy->psl = psl_latest(NULL);

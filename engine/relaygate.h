@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Actions in increasing strength: the strongest finding wins. */
 typedef enum rg_action {
@@ -57,6 +58,12 @@ typedef enum rg_rule {
 	/* language */
 	RG_RULE_LANGUAGE,
 	RG_RULE_SPELLING,
+	/* order data (rules/orders.c; needs an order lookup, see below) */
+	RG_RULE_MESSAGE_WINDOW,
+	RG_RULE_REVIEW_TIMING,
+	RG_RULE_REVIEW_REPEAT,
+	/* not a policy rule: an order id the order store does not know */
+	RG_RULE_UNKNOWN_ORDER,
 	/* not a policy rule: the message exceeds a limit or cannot be judged */
 	RG_RULE_UNCHECKABLE,
 	RG_RULE_COUNT
@@ -77,6 +84,9 @@ int rg_rule_lookup(const char *name, rg_rule *rule_r);
 const char *rg_rule_citation(rg_rule rule);
 /* rg_rule_guidance - one line telling the sender how to fix a finding */
 const char *rg_rule_guidance(rg_rule rule);
+/* rg_rule_example - a short example that passes (breaks = 0) or breaks
+ * the rule, for people reading --explain */
+const char *rg_rule_example(rg_rule rule, int breaks);
 
 /* A list of owned strings. */
 struct rg_strlist {
@@ -101,6 +111,72 @@ int rg_strlist_contains_nocase(const struct rg_strlist *list, const char *s);
 #define RG_DEFAULT_MATCH_LIMIT           1000000
 #define RG_DEFAULT_DEPTH_LIMIT           10000
 #define RG_DEFAULT_EXCERPT_CHARS         60
+/* order rules, in days (POLICY.md: 30 days after the order; reviews 5 to
+ * 30 days after delivery).  The estimate is short on purpose: one later
+ * than the real delivery would refuse a request on day 5. */
+#define RG_DEFAULT_MESSAGE_WINDOW_DAYS    30
+#define RG_DEFAULT_REVIEW_MIN_DAYS        5
+#define RG_DEFAULT_REVIEW_MAX_DAYS        30
+#define RG_DEFAULT_DELIVERY_ESTIMATE_DAYS 3
+
+/*
+ * Phrase rules as data (rules/phrases.c; the format is documented at the
+ * top of conf/rules/en.conf).  Each entry is a PCRE2 fragment, matched
+ * case-insensitively on the normalised text (normalize.h), as a whole
+ * word unless the language turns word boundaries off (Japanese).  Every
+ * language is matched against every message.
+ */
+#define RG_PHRASE_GROUP_LISTS 4        /* lists in one together group */
+#define RG_PHRASE_FRAGMENT_MAX 1024    /* bytes in one fragment */
+
+/* together/nearby: a sentence (nearby: or the next one) with a match of
+ * every list breaks the rule */
+struct rg_phrase_group {
+	struct rg_strlist lists[RG_PHRASE_GROUP_LISTS];
+	unsigned n_lists;                  /* 2 .. RG_PHRASE_GROUP_LISTS */
+	unsigned sentences;                /* 1: together, 2: nearby */
+};
+
+/* One rule's phrases in one language. */
+struct rg_phrase_rule {
+	struct rg_strlist phrases;         /* each match breaks the rule */
+	struct rg_strlist when;            /* break it once per message ... */
+	struct rg_strlist unless;          /* ... unless one of these is there */
+	struct rg_phrase_group *groups;
+	size_t n_groups;
+};
+
+struct rg_phrase_lang {
+	char *name;                        /* "en", "de", ... */
+	int word_boundaries;               /* 0 for Japanese: no \b in CJK */
+	struct rg_phrase_rule rules[RG_RULE_COUNT];  /* phrase rules only */
+};
+
+struct rg_phrases {
+	struct rg_phrase_lang *langs;
+	size_t count;
+};
+
+/* rg_phrases_add_lang - a new, empty language (word boundaries on) at
+ * the end; valid until the next one is added */
+struct rg_phrase_lang *rg_phrases_add_lang(struct rg_phrases *phrases,
+                                           const char *name);
+/* rg_phrase_group_add - a new, empty group of rule in lang */
+struct rg_phrase_group *rg_phrase_group_add(struct rg_phrase_rule *rule,
+                                            unsigned sentences);
+/* rg_phrases_clear - free everything; *phrases is reusable */
+void rg_phrases_clear(struct rg_phrases *phrases);
+/* rg_phrases_copy - a deep copy into *dst (whose contents are ignored) */
+void rg_phrases_copy(struct rg_phrases *dst, const struct rg_phrases *src);
+/* rg_phrase_is_rule - 1 for the rules that take phrases */
+int rg_phrase_is_rule(rg_rule rule);
+/*
+ * rg_phrase_check - NULL when fragment is a usable phrase, else why not
+ * (malloc'd, free()): a PCRE2 error with its offset, a capturing group,
+ * a backtracking verb, a fragment that can match empty text or is longer
+ * than RG_PHRASE_FRAGMENT_MAX.  The loader calls it to report the line.
+ */
+char *rg_phrase_check(const char *fragment);
 
 /*
  * Everything a policy is built from.  rg_settings_init fills the defaults
@@ -113,8 +189,17 @@ struct rg_settings {
 	struct rg_strlist allowed_link_domains; /* registrable or exact hosts */
 	struct rg_strlist allowed_emails;    /* warranty, carrier, ... */
 	struct rg_strlist allowed_phones;    /* digits only, with country code */
+	struct rg_strlist approved_senders;  /* addresses, or "@domain"; empty:
+	                                        unapproved-sender not checked */
 	struct rg_strlist attachment_types;  /* allowed content types */
 	struct rg_strlist attachment_names;  /* allowed purposes: invoice, ... */
+	/* language: "amazon.ca:en,fr" entries replace the built-in languages
+	 * of that marketplace (or add one); empty: the built-in map only */
+	struct rg_strlist language_accepted;
+	/* spelling: "en:en_US,en_GB" entries replace the built-in Hunspell
+	 * dictionaries of a language; words accepted in every language */
+	struct rg_strlist spelling_dictionaries;
+	struct rg_strlist spelling_words;
 	size_t max_attachment_bytes;         /* all attachments together */
 	unsigned max_attachments;
 	size_t max_message_bytes;
@@ -125,11 +210,29 @@ struct rg_settings {
 	uint32_t match_limit;                /* PCRE2 */
 	uint32_t depth_limit;                /* PCRE2 */
 	unsigned excerpt_chars;
+	struct rg_phrases phrases;           /* phrase rules; none by default */
+	/* order rules (rules/orders.c), in days */
+	unsigned message_window_days;        /* message-window: after day N */
+	int window_from_delivery;            /* count from delivery, not
+	                                        from purchase */
+	unsigned review_min_days;            /* review-timing: from day N */
+	unsigned review_max_days;            /* ... to day N after delivery */
+	unsigned delivery_estimate_days;     /* delivery = purchase + N when
+	                                        the order data has no date */
 };
 
 /* rg_settings_init - defaults; release with rg_settings_clear */
 void rg_settings_init(struct rg_settings *settings);
 void rg_settings_clear(struct rg_settings *settings);
+
+/*
+ * rg_language_entry_error, rg_spelling_entry_error - NULL when an item of
+ * language.accepted ("amazon.ca:en,fr") or spelling.dictionaries
+ * ("en:en_US,en_GB") is well formed, else why not (malloc'd, free()).
+ * The loader calls them to report the item's file and line.
+ */
+char *rg_language_entry_error(const char *entry);
+char *rg_spelling_entry_error(const char *entry);
 
 typedef struct rg_policy rg_policy;
 
@@ -165,6 +268,10 @@ struct rg_result {
 	struct rg_finding *findings;
 	size_t count;
 	char *subject;      /* decoded, or NULL */
+	/* order ids the message asks a review for that have no review
+	 * request recorded yet (rules/orders.c): the front records each one
+	 * when it delivers the message, atomically (review-repeat) */
+	struct rg_strlist review_orders;
 };
 
 /*
@@ -205,6 +312,59 @@ void rg_scan_set_envelope(rg_scan *scan, const char *sender,
                           const char *const *recipients, size_t n);
 /* rg_scan_clear_envelope - back to reading the headers */
 void rg_scan_clear_envelope(rg_scan *scan);
+
+/*
+ * What the seller's order data says about one order (the fronts read it
+ * from the order store, store/orders.h).  Times are absolute (time_t);
+ * 0 is unknown.
+ */
+struct rg_order_info {
+	time_t purchase;
+	time_t delivery;
+	time_t estimated_arrival;
+	char locale[16];            /* the buyer's, "de_DE"; "" unknown */
+	int review_requested;       /* a review request is recorded */
+};
+
+#define RG_DAY_SECONDS 86400
+/* rg_delivery_reference - when the order rules take the order as
+ * delivered: the delivery date, else the estimated arrival, else the
+ * purchase + estimate_days; 0 when unknown.  *estimated_r: not a
+ * delivery date */
+time_t rg_delivery_reference(const struct rg_order_info *info,
+                             unsigned estimate_days, int *estimated_r);
+
+/*
+ * rg_order_lookup_fn - find order_id ("NNN-NNNNNNN-NNNNNNN").  Returns 1
+ * with *out filled, 0 when the order is not known, -1 on an error with
+ * *error_r set (malloc'd; the scan fails, the front tempfails).
+ */
+typedef int (*rg_order_lookup_fn)(void *ctx, const char *order_id,
+                                  struct rg_order_info *out, char **error_r);
+
+/*
+ * rg_scan_set_order_lookup - where the order rules (message-window,
+ * review-timing, review-repeat, unknown-order) get order data; kept until
+ * changed.  Without one (lookup NULL) those rules are skipped.  The engine
+ * calls it only from rg_scan_message/rg_scan_fd, in the scanning thread.
+ */
+void rg_scan_set_order_lookup(rg_scan *scan, rg_order_lookup_fn lookup,
+                              void *ctx);
+/*
+ * rg_scan_set_arrival - when the next message arrived (0: unknown).  The
+ * send time is the Date: header, or the arrival time when Date: is absent
+ * or more than a day away from it; with neither, the current time.
+ */
+void rg_scan_set_arrival(rg_scan *scan, time_t arrival);
+
+/*
+ * rg_result_add - a finding of rule at the whole message, with the
+ * policy's action for it (nothing when the rule is off); the verdict
+ * follows.  For fronts that learn something after the scan (a review
+ * request that lost the race to record it).
+ */
+void rg_result_add(struct rg_result *result, const rg_policy *policy,
+                   rg_rule rule, const char *excerpt);
 
 /* rg_scan_fd - the same, reading the message from an open file */
 int rg_scan_fd(rg_scan *scan, int fd, struct rg_result *result,

@@ -203,6 +203,37 @@ static const struct rule_info {
 		").",
 		"Correct the misspelt words.",
 	},
+	[RG_RULE_MESSAGE_WINDOW] = {
+		"message-window",
+		"Proactive messages may be sent only within 30 days of the "
+		"order (" BSM_GUIDELINES ").",
+		"Do not contact the buyer about an order more than 30 days old; "
+		"answer their messages instead.",
+	},
+	[RG_RULE_REVIEW_TIMING] = {
+		"review-timing",
+		"A review or feedback request may be sent only 5 to 30 days "
+		"after the order was delivered (" BSM_GUIDELINES "; Request a "
+		"Review).",
+		"Send the review request between day 5 and day 30 after "
+		"delivery, or not at all.",
+	},
+	[RG_RULE_REVIEW_REPEAT] = {
+		"review-repeat",
+		"Request a review or seller feedback at most once per order "
+		"(" BSM_GUIDELINES "; Amazon Community Guidelines).",
+		"This order already had a review request: do not ask again.  "
+		"(Requests made with the marketplace's Request a Review button "
+		"are not visible to relaygate.)",
+	},
+	[RG_RULE_UNKNOWN_ORDER] = {
+		"unknown-order",
+		"relaygate: the order rules (message-window, review-timing, "
+		"review-repeat) need the order in the seller's order store; "
+		"they are skipped for an order it does not know.",
+		"Check the order id, or import the latest order reports "
+		"(relaygate orders import).",
+	},
 	[RG_RULE_UNCHECKABLE] = {
 		"uncheckable",
 		"relaygate: a message it cannot judge completely is never "
@@ -272,4 +303,118 @@ rg_action_parse(const char *name, rg_action *action_r)
 		}
 	}
 	return -1;
+}
+
+/* A message that passes and one that breaks each rule, for --explain. */
+static const struct rule_example {
+	const char *passes;
+	const char *breaks;
+} examples[RG_RULE_COUNT] = {
+	[RG_RULE_ORDER_ID] = {
+		"Subject: Delivery time for order 302-1234567-7654321",
+		"Subject: Your delivery  (no order id anywhere)" },
+	[RG_RULE_EXTERNAL_LINK] = {
+		"https://www.amazon.de/gp/your-account/order-details?orderID=...",
+		"See our care guide at https://www.ourshop.example/care" },
+	[RG_RULE_INSECURE_LINK] = {
+		"https://www.amazon.co.uk/returns",
+		"http://www.amazon.co.uk/returns" },
+	[RG_RULE_EMAIL_ADDRESS] = {
+		"Reply to this message if anything is missing.",
+		"Write to support@ourshop.example if anything is missing." },
+	[RG_RULE_PHONE_NUMBER] = {
+		"6 skeins from dye lot 44718, order 113-2904417-6658012",
+		"Call us on +44 20 7946 0958." },
+	[RG_RULE_EMOJI] = {
+		"Thank you, we will ship it on Monday. (c) Ourshop",
+		"Thank you :) we will ship it on Monday \xf0\x9f\x8e\x81" },
+	[RG_RULE_ATTACHMENT] = {
+		"Invoice-4711.pdf (a PDF)",
+		"AmpereUpdate.exe, or manual.zip, or photo.gif" },
+	[RG_RULE_LINE_BREAKS] = {
+		"Hello,<blank line>The parcel left today.",
+		"Hello,<blank line><blank line><blank line>The parcel left today." },
+	[RG_RULE_UNAPPROVED_SENDER] = {
+		"From: care@ourshop.example (on the approved sender list)",
+		"From: marketing@ourshop.example (not on the list)" },
+	[RG_RULE_IMAGE] = {
+		"Plain text, or HTML without images",
+		"<img src=\"cid:divider.gif\" alt=\"divider\">" },
+	[RG_RULE_TRACKING_PIXEL] = {
+		"No remote images",
+		"<img src=\"https://mail.ourshop.example/o.php?id=7a91\" width=1 "
+		"height=1>" },
+	[RG_RULE_ACTIVE_CONTENT] = {
+		"<a href=\"https://www.amazon.com/...\">your order</a>",
+		"<iframe src=\"https://player.example/v/1\"></iframe>, <script>, "
+		"<form>, onclick=" },
+	[RG_RULE_FORMATTING] = {
+		"<b>bold</b> words and a numbered list",
+		"<p style=\"font-family: Comic Sans; color: #ff0000; "
+		"text-align: center\">" },
+	[RG_RULE_HIDDEN_CONTENT] = {
+		"Everything the buyer can read",
+		"<div style=\"display:none\">support@ourshop.example</div>" },
+	[RG_RULE_ACCESSIBILITY] = {
+		"<img src=\"cid:damage.jpg\" alt=\"Photo of the cracked lid\">",
+		"<img src=\"cid:photo.jpg\">, or alt=\"SALE 50% off\"" },
+	[RG_RULE_SOCIAL_HANDLE] = {
+		"Reply here with a photo of the label.",
+		"Follow us on Instagram @ourshop" },
+	[RG_RULE_OFF_PLATFORM] = {
+		"You can start a return from Your Orders.",
+		"Pay us by PayPal, or buy refills on our website." },
+	[RG_RULE_PROMOTIONAL] = {
+		"Your replacement lid ships today.",
+		"Use code SAVE10 for 10% off your next order." },
+	[RG_RULE_REVIEW_INCENTIVE] = {
+		"If you have a moment, please leave a review of your purchase.",
+		"Leave a review and we will refund your postage." },
+	[RG_RULE_REVIEW_MANIPULATION] = {
+		"Please share your honest experience in a review.",
+		"If you are happy, please leave us a 5-star review." },
+	[RG_RULE_THANK_YOU_ONLY] = {
+		"Thank you for your order; which colour would you like?",
+		"Thank you for your order! Let us know if you need anything." },
+	[RG_RULE_ORDER_CONFIRMATION] = {
+		"Could you confirm the delivery address for your order?",
+		"Your order has shipped! Tracking: 1Z999AA10123456784" },
+	[RG_RULE_OPT_OUT] = {
+		"Reply if you have questions about the fitting.",
+		"Reply STOP to stop receiving these messages." },
+	[RG_RULE_SUBJECT_MISUSE] = {
+		"Subject: [Ticket #4411] Size of order 302-1234567-7654321",
+		"Subject: [Important] Your order 302-1234567-7654321" },
+	[RG_RULE_SENSITIVE_CONTENT] = {
+		"The blue tits and great tits love the nest box.",
+		"(a profanity)" },
+	[RG_RULE_LANGUAGE] = {
+		"Italian text to a buyer at marketplace.amazon.it",
+		"English text to a buyer at marketplace.amazon.it" },
+	[RG_RULE_SPELLING] = {
+		"We apologise for the inconvenience.",
+		"We apologise for the inconvinience." },
+	[RG_RULE_MESSAGE_WINDOW] = {
+		"A delivery question 6 days after the purchase",
+		"A proactive message 41 days after the purchase" },
+	[RG_RULE_REVIEW_TIMING] = {
+		"Please leave a review of your purchase (day 9 after delivery)",
+		"Please leave a review of your purchase (day 2 after delivery)" },
+	[RG_RULE_REVIEW_REPEAT] = {
+		"The first review request for order 302-1234567-7654321",
+		"A second review request for order 302-1234567-7654321" },
+	[RG_RULE_UNKNOWN_ORDER] = {
+		"Order 302-1234567-7654321, imported from today's order report",
+		"Order 302-1234567-7654321, in no imported order report" },
+	[RG_RULE_UNCHECKABLE] = {
+		"A MIME message within the size and part limits",
+		"A 30 MB message, or a message/partial fragment" },
+};
+
+const char *
+rg_rule_example(rg_rule rule, int breaks)
+{
+	if ((unsigned)rule >= RG_RULE_COUNT)
+		return "";
+	return breaks ? examples[rule].breaks : examples[rule].passes;
 }

@@ -226,18 +226,28 @@ int
 rg_scan_view(rg_scan *scan, const struct rg_view *view,
              struct rg_result *result, char **error_r)
 {
-	(void)error_r;
 	memset(result, 0, sizeof(*result));
 	memset(&scan->position, 0, sizeof(scan->position));
 	scan->result = result;
 	scan->limit_hit = 0;
 
 	rg_rules_order_id(scan, view);
+	/* before language: it may learn the buyer's locale */
+	if (rg_rules_orders(scan, view, error_r) < 0) {
+		scan->result = NULL;
+		rg_result_clear(result);
+		return -1;
+	}
 	rg_rules_links(scan, view);
 	rg_rules_contact(scan, view);
 	rg_rules_emoji(scan, view);
 	rg_rules_attachments(scan, view);
 	rg_rules_layout(scan, view);
+	rg_rules_structure(scan, view);
+	rg_rules_phrases(scan, view);
+	rg_rules_language(scan, view);
+	rg_rules_spelling(scan, view);
+	rg_rules_sender(scan, view);
 
 	for (size_t i = 0; i < view->count; i++) {
 		if (view->parts[i].kind == RG_PART_SUBJECT) {
@@ -258,6 +268,7 @@ rg_result_clear(struct rg_result *result)
 	}
 	g_free(result->findings);
 	g_free(result->subject);
+	rg_strlist_clear(&result->review_orders);
 	memset(result, 0, sizeof(*result));
 }
 

@@ -56,6 +56,8 @@ rg_view_clear(struct rg_view *view)
 		g_free(part->links);
 		g_free(part->data);
 		g_free(part->quoted);
+		rg_html_facts_free(&part->html);
+		g_free(part->content_id);
 	}
 	g_free(view->parts);
 	g_free(view->sender);

@@ -6,7 +6,8 @@
  * envrcpt            a recipient at a relay domain makes the message ours
  * data/eoh           not ours: accept untouched, before headers or body
  * header/eoh/body    ours: collect the message (spool.c) up to the limit
- * eom                judge it and answer (reply.c)
+ * eom                a genuine release marker: accept once, unjudged
+ *                    (quarantine.c); else judge it and answer (reply.c)
  * abort/close        the one message cleanup; close frees the connection
  *
  * Every internal error answers 451 4.7.1 (never accept unchecked mail) and
@@ -26,8 +27,9 @@
 #include "milter.h"
 
 /* Actions relaygate needs the MTA to allow: without them it cannot do its
- * job, and the connection is refused (the MTA's default action applies). */
-#define RGM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)
+ * job, and the connection is refused (the MTA's default action applies).
+ * Held messages go to relaygate's own store, not the MTA's hold queue. */
+#define RGM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS)
 
 /*
  * The macros relaygate reads, per stage (smfi_setsymlist): the queue id
@@ -92,6 +94,8 @@ not_ours(struct rgm_conn *conn)
 /*
  * collect - add bytes of the message; past max_message_bytes stop
  * collecting (and free what was kept): eom gives the "uncheckable" action.
+ * When that action is quarantine the bytes are kept (in the spool file,
+ * not scanned) so the message can be held whole.
  * Returns 0, or -1 after a spool failure (logged).
  */
 static int
@@ -101,15 +105,19 @@ collect(struct rgm_conn *conn, const void *data, size_t len)
 	const struct rg_settings *set = rg_policy_settings(msg->rt->policy);
 	char *error = NULL;
 
-	if (msg->oversize || len > set->max_message_bytes - msg->size ||
-	    msg->size > set->max_message_bytes) {
-		if (!msg->oversize) {
-			msg->oversize = 1;
+	if (!msg->oversize && (len > set->max_message_bytes - msg->size ||
+	                       msg->size > set->max_message_bytes)) {
+		msg->oversize = 1;
+		msg->keep_oversize = !msg->rt->monitor &&
+		        set->actions[RG_RULE_UNCHECKABLE] == RG_ACTION_QUARANTINE;
+		if (!msg->keep_oversize)
 			rgm_spool_clear(&msg->spool);
-			rgm_log(conn, LOG_INFO, "message exceeds the size "
-			        "limit of %zu bytes: not collected further",
-			        set->max_message_bytes);
-		}
+		rgm_log(conn, LOG_INFO, "message exceeds the size limit of "
+		        "%zu bytes: %s", set->max_message_bytes,
+		        msg->keep_oversize ? "kept unscanned, to be held"
+		                           : "not collected further");
+	}
+	if (msg->oversize && !msg->keep_oversize) {
 		msg->size = len > (size_t)-1 - msg->size ? (size_t)-1
 		                                         : msg->size + len;
 		return 0;
@@ -157,8 +165,8 @@ rgm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	if ((f0 & RGM_ACTIONS) != RGM_ACTIONS) {
 		rgm_log(NULL, LOG_ERR, "the MTA does not allow adding and "
-		        "changing headers and quarantine (offers 0x%lx): "
-		        "connection refused", f0);
+		        "changing headers (offers 0x%lx): connection refused",
+		        f0);
 		return SMFIS_REJECT;
 	}
 	conn = smfi_getpriv(ctx);
@@ -306,6 +314,8 @@ rgm_header(SMFICTX *ctx, char *name, char *value)
 		return fail(conn, "header without name or value");
 	if (strcasecmp(name, RGM_HEADER) == 0)
 		msg->forged_headers++;
+	if (strcasecmp(name, RGQ_MARKER_HEADER) == 0 && msg->markers++ == 0)
+		msg->marker = strdup(value);
 	if (collect(conn, name, strlen(name)) < 0 ||
 	    collect(conn, conn->leadspc ? ":" : ": ",
 	            conn->leadspc ? 1 : 2) < 0 ||
@@ -350,7 +360,7 @@ rgm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	}
 	if (collect(conn, chunk, len) < 0)
 		return fail(conn, "cannot keep the message");
-	if (msg->oversize && conn->can_skip)
+	if (msg->oversize && !msg->keep_oversize && conn->can_skip)
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
@@ -403,6 +413,7 @@ judge(struct rgm_conn *conn)
 	rg_scan_set_envelope(scan, msg->sender,
 	                     (const char *const *)msg->recipients.items,
 	                     msg->recipients.count);
+	rgm_orders_begin(conn, scan);   /* order data for the order rules */
 	if (msg->spool.fd >= 0) {
 		if (rgm_spool_rewind(&msg->spool) < 0)
 			return rgm_reply_tempfail(conn, "cannot rewind spool");
@@ -423,7 +434,15 @@ judge(struct rgm_conn *conn)
 		rg_result_clear(&res);
 		return rgm_reply_tempfail(conn, why);
 	}
+	/* review requests (orders.c): claimed atomically before answering,
+	 * kept only if the answer delivers the message */
+	if (rgm_orders_claim(conn, &res) < 0) {
+		rg_result_clear(&res);
+		return rgm_reply_tempfail(conn, "order store: cannot record "
+		                          "a review request");
+	}
 	status = rgm_reply_result(conn, &res);
+	rgm_orders_settle(conn, &res, status);
 	rg_result_clear(&res);
 	return status;
 }
@@ -445,7 +464,11 @@ rgm_eom(SMFICTX *ctx)
 		if (collect(conn, "\r\n", 2) < 0)
 			return fail(conn, "cannot keep the message");
 	}
-	if (msg->oversize)
+	if (rgm_release_check(conn, &status)) {
+		/* a reviewed message, released: now it is delivered */
+		if (status == SMFIS_ACCEPT)
+			rgm_orders_record_release(conn);
+	} else if (msg->oversize)
 		status = judge_oversize(conn);
 	else
 		status = judge(conn);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "conf/config.h"
 #include "milter.h"
 
@@ -28,6 +30,9 @@ static void
 runtime_free(struct rgm_runtime *rt)
 {
 	rg_policy_unref(&rt->policy);
+	rgq_store_close(&rt->store);
+	rg_quarantine_clear(&rt->quarantine);
+	rgm_orders_free(&rt->orders);
 	free(rt->config_path);
 	free(rt->socket);
 	free(rt->spool_dir);
@@ -74,6 +79,28 @@ spool_dir_check(const char *path, const char *dir, char **error_r)
 	return -1;
 }
 
+/*
+ * runtime_quarantine - the delivery and notice settings from the
+ * quarantine group (pointing into it)
+ */
+static void
+runtime_quarantine(struct rgm_runtime *rt)
+{
+	const struct rg_quarantine_config *q = &rt->quarantine;
+
+	rt->delivery.method = q->delivery_smtp ? RGQ_SMTP : RGQ_SENDMAIL;
+	rt->delivery.host = q->smtp_host;
+	rt->delivery.port = q->smtp_port;
+	rt->delivery.sendmail = q->sendmail;
+	rt->delivery.timeout = 60;
+	if (gethostname(rt->hostname, sizeof(rt->hostname)) < 0)
+		snprintf(rt->hostname, sizeof(rt->hostname), "localhost");
+	rt->hostname[sizeof(rt->hostname) - 1] = '\0';
+	rt->notice.from = q->notice_from;
+	rt->notice.contact = q->contact;
+	rt->notice.hostname = rt->hostname;
+}
+
 struct rgm_runtime *
 rgm_runtime_new(const char *path, int check_dirs, char **error_r)
 {
@@ -112,7 +139,13 @@ rgm_runtime_new(const char *path, int check_dirs, char **error_r)
 		return NULL;
 	}
 	rt->refs = 1;
-	rt->monitor = config.monitor;
+	rt->monitor = config.mode == RG_MODE_MONITOR;
+	/* the quarantine group moves into the runtime */
+	rt->quarantine = config.quarantine;
+	memset(&config.quarantine, 0, sizeof(config.quarantine));
+	runtime_quarantine(rt);
+	/* the order store's pool (orders.c); -t only reads the file */
+	rt->orders = rgm_orders_new(&config.orders, check_dirs);
 	rt->policy = rg_policy_build(&config.settings, &error);
 	rg_config_clear(&config);
 	if (rt->policy == NULL) {
@@ -125,6 +158,16 @@ rgm_runtime_new(const char *path, int check_dirs, char **error_r)
 		}
 		runtime_free(rt);
 		return NULL;
+	}
+	if (check_dirs) {
+		rt->store = rgq_store_open(rt->quarantine.store_dir, 1, &error);
+		if (rt->store == NULL) {
+			*error_r = error_printf("%s: quarantine.store_dir: %s",
+			                        path, error);
+			g_free(error);
+			runtime_free(rt);
+			return NULL;
+		}
 	}
 	return rt;
 }
@@ -190,9 +233,12 @@ rgm_msg_cleanup(struct rgm_conn *conn)
 
 	if (conn == NULL || (msg = conn->msg) == NULL)
 		return;
+	/* unsettled review request claims go first (orders.c) */
+	rgm_orders_msg_end(conn);
 	conn->msg = NULL;
 	rgm_spool_clear(&msg->spool);
 	rg_strlist_clear(&msg->recipients);
+	free(msg->marker);
 	rgm_runtime_release(&msg->rt);
 	free(msg);
 	/* the queue id belongs to the message */

@@ -330,6 +330,9 @@ main(int argc, char **argv)
 		              strerror(r));
 		return 1;
 	}
+	/* queued notices to senders, retried; expired records purged */
+	if (rgm_notifier_start() < 0)
+		return 1;
 	rt = rgm_runtime_acquire();
 	rgm_log(NULL, LOG_INFO, "starting: socket %s, configuration %s%s",
 	        spec, config_path, rt->monitor ? ", monitor mode" : "");
@@ -337,6 +340,7 @@ main(int argc, char **argv)
 
 	r = smfi_main();
 
+	rgm_notifier_stop();
 	atomic_store(&stopping, 1);
 	(void)pthread_kill(thread, SIGUSR1);
 	(void)pthread_join(thread, NULL);

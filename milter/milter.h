@@ -21,6 +21,8 @@
 #include <libmilter/mfapi.h>
 
 #include "relaygate.h"
+#include "conf/config.h"
+#include "store/quarantine.h"
 
 #define RGM_NAME "relaygate-milter"
 
@@ -37,6 +39,11 @@
  * "550-5.7.1 " plus a line stays well under SMTP's 512 bytes. */
 #define RGM_REPLY_MAX_LINES 32
 #define RGM_REPLY_LINE_MAX  399   /* bytes, after '%' escaping */
+#define RGM_REPLY_MAX_GUIDANCE 15 /* "fix RULE: ..." lines in a reply */
+/* The whole reply on the wire: SMTP clients quote it in bounces, and some
+ * milter tools (miltertest) cannot take more than 1 KB.  The log has
+ * every finding; quarantine notices have them all too. */
+#define RGM_REPLY_MAX_BYTES 1000
 
 /* Protocol maxima for what we copy from the MTA (truncated, never
  * overflowed). */
@@ -57,7 +64,14 @@ struct rgm_runtime {
 	char *config_path;
 	char *socket;           /* as configured; a change needs a restart */
 	char *spool_dir;
-	int monitor;
+	int monitor;            /* mode = "monitor" */
+	/* the quarantine group, and what it means for the store */
+	struct rg_quarantine_config quarantine;
+	rgq_store *store;       /* NULL when checking the file only (-t) */
+	struct rgq_delivery delivery;
+	struct rgq_notice_params notice;
+	char hostname[256];
+	struct rgm_orders *orders;  /* order store pool; NULL: none */
 };
 
 /*
@@ -115,6 +129,10 @@ struct rgm_msg {
 	int oversize;               /* over max_message_bytes: stopped */
 	const char *failure;        /* internal error: tempfail at eom */
 	unsigned forged_headers;    /* X-Relaygate headers from the sender */
+	unsigned markers;           /* X-Relaygate-Release headers */
+	char *marker;               /* the first one's value (malloc'd) */
+	int keep_oversize;          /* over the size limit, kept to be held */
+	struct rgm_orders_msg *orders; /* order lookups and review claims */
 };
 
 struct rgm_mta_ops;
@@ -164,7 +182,6 @@ struct rgm_mta_ops {
 	/* index: 1-based among headers of that name; value NULL deletes */
 	int (*chgheader)(void *h, const char *name, int index,
 	                 const char *value);
-	int (*quarantine)(void *h, const char *reason);
 };
 
 /* reply.c: libmilter behind rgm_mta_ops, and the verdict mapping */
@@ -172,23 +189,92 @@ extern const struct rgm_mta_ops rgm_libmilter_ops;
 
 /*
  * rgm_reply_result - the one mapping from a judged message to the MTA:
- * reject (550 5.7.1, multi-line), quarantine (hold + header, accept),
- * warn/pass (header, accept), monitor mode (log, header, accept).  Logs the
- * verdict and every finding.  Returns the sfsistat for end of message.
+ * reject (550 5.7.1, multi-line, with guidance), quarantine (held in the
+ * store, then discarded: the client gets 250; 451 when it cannot be
+ * held), warn/pass (header, accept), monitor mode (log, header, accept).
+ * Logs the verdict and every finding.  Returns the sfsistat for end of
+ * message.
  */
 sfsistat rgm_reply_result(struct rgm_conn *conn, const struct rg_result *res);
 /* rgm_reply_tempfail - log why, set 451 4.7.1; returns SMFIS_TEMPFAIL */
 sfsistat rgm_reply_tempfail(struct rgm_conn *conn, const char *why);
 /*
  * rgm_reply_lines - the reject reply text: a summary, one line per finding,
- * "... and K more" past the limit; each '%'-escaped and under
- * RGM_REPLY_LINE_MAX bytes.  Fills lines[] (malloc'd each) and returns how
- * many, or -1 on allocation failure (nothing to free).
+ * "... and K more" past the limit, then one line of guidance per rule
+ * ("fix RULE: ...", at most RGM_REPLY_MAX_GUIDANCE, at most half the
+ * room); each '%'-escaped and under RGM_REPLY_LINE_MAX bytes, all of them
+ * within RGM_REPLY_MAX_BYTES.  Fills lines[] (malloc'd each) and returns
+ * how many, or -1 on allocation failure (nothing to free).
  */
 int rgm_reply_lines(const struct rg_result *res,
                     char *lines[RGM_REPLY_MAX_LINES]);
 /* rgm_header_value - "reject; rules=a,b[; mode=monitor]" (malloc'd) */
 char *rgm_header_value(const struct rg_result *res, int monitor);
+/*
+ * rgm_reply_header - remove the sender's X-Relaygate and release marker
+ * headers and add ours with value; 0 or -1
+ */
+int rgm_reply_header(struct rgm_conn *conn, const char *value);
+
+/* quarantine.c: holding messages, release markers, the notice thread */
+/* The answer when a message cannot be held (never a 250). */
+#define RGM_HOLD_FAIL_TEXT \
+	"relaygate: cannot hold the message for review, try again later"
+/*
+ * rgm_quarantine_hold - write the message (the spool) and its record to
+ * the store, with the notice to its sender; the record id into id_r.
+ * 0, or -1 (logged): the message must not be accepted.
+ */
+int rgm_quarantine_hold(struct rgm_conn *conn, const struct rg_result *res,
+                        char id_r[RGQ_ID_LEN + 1]);
+/*
+ * rgm_release_check - a message with a release marker: when the marker is
+ * genuine and its record is being released, claim it (released), strip
+ * the marker and accept it unjudged: returns 1 with *status_r.  A forged,
+ * mangled or replayed marker is logged and returns 0: judge the message
+ * like any other.  1 with a tempfail status on an internal error.
+ */
+int rgm_release_check(struct rgm_conn *conn, sfsistat *status_r);
+/* rgm_notifier_start - the thread that sends queued notices and purges
+ * expired records; 0 or -1 */
+int rgm_notifier_start(void);
+/* rgm_notifier_wake - send queued notices now */
+void rgm_notifier_wake(void);
+/* rgm_notifier_stop - stop the thread and wait for it */
+void rgm_notifier_stop(void);
+/* rgm_store_logger - the store's log lines into rgm_log */
+void rgm_store_logger(int priority, const char *fmt, va_list ap);
+
+/*
+ * orders.c: the order store behind the order rules, and review requests
+ * recorded when a message is delivered (the claim protocol is described
+ * there).  In judge(): begin before the scan, claim after it and before
+ * answering, settle after answering; the message cleanup ends it.
+ */
+struct rgm_orders;
+struct rgm_orders_msg;
+/* rgm_orders_new - a connection pool for the configured order store
+ * (connects on first use; with check, tries now and logs the outcome);
+ * NULL for backend "none" */
+struct rgm_orders *rgm_orders_new(const struct rg_orders_config *config,
+                                  int check);
+void rgm_orders_free(struct rgm_orders **orders);
+/* rgm_orders_begin - the scan's order lookup and arrival time */
+void rgm_orders_begin(struct rgm_conn *conn, rg_scan *scan);
+/* rgm_orders_claim - record the review requests of a message about to be
+ * delivered; a lost claim adds review-repeat to res.  0, or -1: store
+ * error (tempfail) */
+int rgm_orders_claim(struct rgm_conn *conn, struct rg_result *res);
+/* rgm_orders_settle - after answering: claims stand when delivered,
+ * else they are released */
+void rgm_orders_settle(struct rgm_conn *conn, const struct rg_result *res,
+                       sfsistat status);
+/* rgm_orders_record_release - a message released from quarantine passes:
+ * record its review requests */
+void rgm_orders_record_release(struct rgm_conn *conn);
+/* rgm_orders_msg_end - message cleanup: release unsettled claims, return
+ * the store connection */
+void rgm_orders_msg_end(struct rgm_conn *conn);
 
 /* log.c */
 void rgm_log_init(int foreground);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <glib.h>
+
 #include "milter.h"
 
 /* libmilter's prototypes take char *; it does not write through them. */
@@ -61,19 +63,12 @@ mta_chgheader(void *h, const char *name, int index, const char *value)
 	       MI_SUCCESS ? 0 : -1;
 }
 
-static int
-mta_quarantine(void *h, const char *reason)
-{
-	return smfi_quarantine(h, UNCONST(reason)) == MI_SUCCESS ? 0 : -1;
-}
-
 const struct rgm_mta_ops rgm_libmilter_ops = {
 	.getsymval = mta_getsymval,
 	.setreply = mta_setreply,
 	.setmlreply = mta_setmlreply,
 	.addheader = mta_addheader,
 	.chgheader = mta_chgheader,
-	.quarantine = mta_quarantine,
 };
 
 /*
@@ -117,19 +112,40 @@ reply_line(const char *text)
 	return strdup(out);
 }
 
+/* what a reply line costs on the wire: "550-5.7.1 " + text + CRLF */
+#define LINE_COST(text) (strlen(text) + 12)
+
 int
 rgm_reply_lines(const struct rg_result *res, char *lines[RGM_REPLY_MAX_LINES])
 {
-	size_t n = 0, shown = 0, i, room;
+	size_t n = 0, shown = 0, i, g = 0, ng = 0, budget, gcost = 0;
 	int all_uncheckable = 1, k = 0;
+	int seen[RG_RULE_COUNT] = { 0 };
+	char *guide[RGM_REPLY_MAX_GUIDANCE] = { NULL };
+	char *more = NULL;
 	char buf[256];
 
 	for (i = 0; i < res->count; i++) {
+		rg_rule rule = res->findings[i].rule;
+
 		if (!listed(&res->findings[i]))
 			continue;
 		n++;
-		if (res->findings[i].rule != RG_RULE_UNCHECKABLE)
+		if (rule != RG_RULE_UNCHECKABLE)
 			all_uncheckable = 0;
+		/* one line of guidance per rule broken, in order */
+		if ((unsigned)rule < RG_RULE_COUNT && !seen[rule]++ &&
+		    g < RGM_REPLY_MAX_GUIDANCE) {
+			char *text = g_strdup_printf("fix %s: %s",
+			                             rg_rule_name(rule),
+			                             rg_rule_guidance(rule));
+
+			guide[g] = reply_line(text);
+			g_free(text);
+			if (guide[g] == NULL)
+				goto fail;
+			g++;
+		}
 	}
 	if (n > 0 && all_uncheckable)
 		snprintf(buf, sizeof(buf), "relaygate: message cannot be "
@@ -140,32 +156,62 @@ rgm_reply_lines(const struct rg_result *res, char *lines[RGM_REPLY_MAX_LINES])
 		         n == 1 ? "" : "s");
 	if ((lines[k++] = reply_line(buf)) == NULL)
 		goto fail;
+	budget = RGM_REPLY_MAX_BYTES - LINE_COST(lines[0]);
 
-	/* summary + every finding, or summary + some + "... and K more" */
-	room = n + 1 <= RGM_REPLY_MAX_LINES ? n : RGM_REPLY_MAX_LINES - 2;
-	for (i = 0; i < res->count && shown < room; i++) {
-		char *text;
+	/* guidance takes at most half of what is left, so findings show */
+	for (ng = 0; ng < g && gcost + LINE_COST(guide[ng]) <= budget / 2;
+	     ng++)
+		gcost += LINE_COST(guide[ng]);
+	if (ng == 0 && g > 0 && LINE_COST(guide[0]) <= budget) {
+		gcost = LINE_COST(guide[0]);
+		ng = 1;
+	}
+	budget -= gcost;
+	/* room for "... and K more" unless every finding fits */
+	budget = budget > 40 ? budget - 40 : 0;
+
+	for (i = 0; i < res->count; i++) {
+		char *text, *line;
 
 		if (!listed(&res->findings[i]))
 			continue;
 		text = rg_finding_describe(&res->findings[i], 1);
 		if (text == NULL)
 			goto fail;
-		lines[k] = reply_line(text);
+		line = reply_line(text);
 		free(text);
-		if (lines[k] == NULL)
+		if (line == NULL)
 			goto fail;
-		k++;
+		/* the last finding may use the "... more" room */
+		if ((size_t)k + 1 + ng >= RGM_REPLY_MAX_LINES ||
+		    LINE_COST(line) > budget + (shown + 1 == n ? 40 : 0)) {
+			free(line);
+			break;
+		}
+		budget = LINE_COST(line) > budget ? 0
+		                                  : budget - LINE_COST(line);
+		lines[k++] = line;
 		shown++;
 	}
 	if (shown < n) {
-		snprintf(buf, sizeof(buf), "... and %zu more", n - shown);
-		if ((lines[k++] = reply_line(buf)) == NULL)
+		snprintf(buf, sizeof(buf), "... and %zu more (relaygate's log "
+		         "has them all)", n - shown);
+		if ((more = reply_line(buf)) == NULL)
 			goto fail;
+		lines[k++] = more;
+	}
+	for (i = 0; i < g; i++) {
+		if (i < ng)
+			lines[k++] = guide[i];
+		else
+			free(guide[i]);
+		guide[i] = NULL;
 	}
 	return k;
 
 fail:
+	for (i = 0; i < g; i++)
+		free(guide[i]);
 	while (k > 0) {
 		k--;
 		free(lines[k]);
@@ -215,8 +261,9 @@ rgm_reply_tempfail(struct rgm_conn *conn, const char *why)
 }
 
 /*
- * remove_forged - delete every X-Relaygate header the sender supplied,
- * last first so the indexes stay valid; 0 or -1
+ * remove_forged - delete every X-Relaygate header the sender supplied and
+ * every release marker (a genuine one has done its work, any other must
+ * not reach the buyer), last first so the indexes stay valid; 0 or -1
  */
 static int
 remove_forged(struct rgm_conn *conn)
@@ -224,6 +271,10 @@ remove_forged(struct rgm_conn *conn)
 	for (unsigned i = conn->msg->forged_headers; i > 0; i--)
 		if (conn->mta->chgheader(conn->mta_handle, RGM_HEADER, (int)i,
 		                         NULL) < 0)
+			return -1;
+	for (unsigned i = conn->msg->markers; i > 0; i--)
+		if (conn->mta->chgheader(conn->mta_handle, RGQ_MARKER_HEADER,
+		                         (int)i, NULL) < 0)
 			return -1;
 	return 0;
 }
@@ -241,6 +292,12 @@ add_header(struct rgm_conn *conn, const char *value)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s%s", conn->leadspc ? " " : "", value);
 	return conn->mta->addheader(conn->mta_handle, RGM_HEADER, buf);
+}
+
+int
+rgm_reply_header(struct rgm_conn *conn, const char *value)
+{
+	return add_header(conn, value);
 }
 
 /* a hostile message must not flood the log */
@@ -285,7 +342,7 @@ sfsistat
 rgm_reply_result(struct rgm_conn *conn, const struct rg_result *res)
 {
 	char *lines[RGM_REPLY_MAX_LINES] = { NULL };
-	char *value, reason[1100];
+	char *value, id[RGQ_ID_LEN + 1];
 	rg_action verdict = res->verdict;
 	sfsistat status = SMFIS_ACCEPT;
 	int n;
@@ -318,11 +375,19 @@ rgm_reply_result(struct rgm_conn *conn, const struct rg_result *res)
 		status = SMFIS_REJECT;
 		break;
 	case RG_ACTION_QUARANTINE:
-		snprintf(reason, sizeof(reason), "relaygate: %s", value);
-		if (add_header(conn, value) < 0 ||
-		    conn->mta->quarantine(conn->mta_handle, reason) < 0)
-			status = rgm_reply_tempfail(conn, "cannot quarantine "
-			                            "or add header");
+		/* held in relaygate's store before the client hears 250;
+		 * the MTA's copy is discarded (see store/quarantine.c) */
+		if (rgm_quarantine_hold(conn, res, id) < 0) {
+			rgm_log(conn, LOG_ERR, "temporary failure: cannot hold "
+			        "the message");
+			(void)conn->mta->setreply(conn->mta_handle,
+			                          RGM_TEMPFAIL_RCODE,
+			                          RGM_TEMPFAIL_XCODE,
+			                          RGM_HOLD_FAIL_TEXT);
+			status = SMFIS_TEMPFAIL;
+			break;
+		}
+		status = SMFIS_DISCARD;
 		break;
 	case RG_ACTION_WARN:
 	case RG_ACTION_OFF:

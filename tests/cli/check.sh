@@ -46,7 +46,7 @@ assert len(rows) == 2, rows
 assert rows[0]["verdict"] == "pass" and rows[0]["findings"] == []
 assert rows[1]["verdict"] == "reject"
 rules = sorted(f["rule"] for f in rows[1]["findings"])
-assert rules == ["attachment", "line-breaks", "order-id"], rules
+assert rules == ["attachment", "line-breaks", "order-id", "thank-you-only"], rules
 lb = [f for f in rows[1]["findings"] if f["rule"] == "line-breaks"][0]
 assert (lb["part"], lb["line"], lb["column"], lb["action"]) == ("1", 4, 1, "reject"), lb
 for f in rows[1]["findings"]:
@@ -69,6 +69,33 @@ ok $? "bad configuration exits 2"
 echo "$err" | grep -qF "$bad:2: rule emoji: action \"block\""
 ok $? "bad configuration error names file and line"
 rm -f "$bad"
+
+out=$("$relaygate" check -c "$conf" --explain emoji)
+ok $? "--explain emoji exits 0"
+for want in 'emoji' 'action:  reject' 'policy:  Do not use emojis' 'passes:' 'breaks:'; do
+	echo "$out" | grep -qF "$want"
+	ok $? "--explain shows: $want"
+done
+"$relaygate" check -c "$conf" --explain no-such-rule >/dev/null 2>&1
+[ $? -eq 2 ]
+ok $? "--explain of an unknown rule exits 2"
+
+out=$("$relaygate" corpus-report -c "$conf" "$data/manifest.tsv")
+ok $? "corpus-report over tests/data/manifest.tsv exits 0"
+echo "$out" | grep -qE '^line-breaks +1 +1 +0 +0$'
+ok $? "corpus-report counts required line-breaks"
+echo "$out" | grep -qF 'false blocks: 0; missed blocks: 0'
+ok $? "corpus-report counts blocks"
+wrong=$(mktemp -d)
+sed 's/\temoji\tThanks/\tline-breaks\tThanks/' "$data/manifest.tsv" \
+	> "$wrong/manifest.tsv"
+cp "$data/cli-compliant.eml" "$data/cli-violating.eml" "$wrong/"
+out=$("$relaygate" corpus-report -c "$conf" "$wrong/manifest.tsv")
+[ $? -eq 1 ]
+ok $? "corpus-report exits 1 when a forbidden rule appears"
+echo "$out" | grep -qF 'forbidden line-breaks reported in cli-violating.eml'
+ok $? "corpus-report names the forbidden finding"
+rm -rf "$wrong"
 
 echo "1..$n"
 exit $failed

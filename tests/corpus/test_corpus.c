@@ -13,6 +13,7 @@
 
 #include <glib.h>
 
+#include "conf/config.h"
 #include "testutil.h"
 
 struct row {
@@ -108,6 +109,28 @@ check_sample(void **state)
 	g_free(path);
 }
 
+/* shipped_policy - the policy of conf/relaygate.conf, as installed */
+static rg_policy *
+shipped_policy(void)
+{
+	const char *top = getenv("top_srcdir");
+	char *path = g_strdup_printf("%s/conf/relaygate.conf",
+	                             top ? top : RG_SRCDIR);
+	struct rg_config config;
+	char *error = NULL;
+	rg_policy *p;
+
+	rg_engine_init();
+	if (rg_config_load(path, &config, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		exit(1);
+	}
+	p = tu_policy_from(&config.settings);
+	rg_config_clear(&config);
+	g_free(path);
+	return p;
+}
+
 static char **
 split_rules(const char *field)
 {
@@ -133,7 +156,7 @@ main(void)
 	struct CMUnitTest *list;
 	int rc;
 
-	policy = tu_policy();
+	policy = shipped_policy();
 	if (manifest != NULL) {
 		gchar *text = NULL;
 		gchar **lines;

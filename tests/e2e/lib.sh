@@ -291,9 +291,16 @@ e2e_stop_sink() {
 	fi
 }
 
-# e2e_sink_find MARKER - print the sink file holding "X-E2E-Id: MARKER".
+# e2e_sink_find MARKER - print the sink file whose own header is
+# "X-E2E-Id: MARKER" (not a notice quoting the message's headers).
 e2e_sink_find() {
-	grep -rlF -e "X-E2E-Id: $1" "$E2E_SINK_DIR" 2>/dev/null | head -n 1
+	local f
+	for f in $(grep -rlF -e "X-E2E-Id: $1" "$E2E_SINK_DIR" 2>/dev/null); do
+		if e2e_header_values "$f" X-E2E-Id | grep -qxF -e "$1"; then
+			echo "$f"
+			return 0
+		fi
+	done
 }
 
 # e2e_wait_for_sink_message MARKER [TIMEOUT_S] - wait until the message
@@ -474,19 +481,42 @@ e2e_queue_held() {
 
 }
 
+# e2e_quarantined CONF QID - relaygate holds the message Postfix knew as
+# QID in its quarantine store (state held); prints its record id.
+e2e_quarantined() {
+	local conf=$1 qid=$2 line
+	[ -n "$qid" ] || return 1
+	line=$("$E2E_CLI_BIN" quarantine -c "$conf" list --json 2>/dev/null |
+		grep -F "\"queue_id\":\"$qid\"") || return 1
+	printf '%s\n' "$line" | sed -n 's/^{"id":"\([0-9a-f]*\)".*/\1/p'
+}
+
 # ---------------------------------------------------------------- milter
 
-# e2e_write_milter_config FILE [LIBCONFIG TEXT] - a config with the socket
-# and spool in the temp tree; the extra text (groups such as limits: {...})
-# is appended.  Unset settings take the built-in defaults.
+# e2e_write_milter_config FILE [LIBCONFIG TEXT] - a config with the socket,
+# spool and quarantine store in the temp tree (notices and releases to this
+# instance's smtpd); the extra text (groups such as limits: {...}) is
+# appended, and replaces the quarantine group when it has one.  Unset
+# settings take the built-in defaults.
 e2e_write_milter_config() {
 	local file=$1 extra=${2:-}
+	E2E_QUARANTINE_DIR=$E2E_MILTER_DIR/quarantine
 	{
 		echo "# relaygate end-to-end test configuration"
 		echo "milter: {"
 		echo "  socket = \"$E2E_MILTER_SPEC\";"
 		echo "  spool_dir = \"$E2E_MILTER_DIR/spool\";"
 		echo "};"
+		case $extra in
+		*quarantine:*) ;;
+		*)
+			echo "quarantine: {"
+			echo "  store_dir = \"$E2E_QUARANTINE_DIR\";"
+			echo "  delivery = \"smtp:127.0.0.1:$E2E_SMTP_PORT\";"
+			echo "  review_group = \"\";"
+			echo "};"
+			;;
+		esac
 		if [ -n "$extra" ]; then
 			printf '%s\n' "$extra"
 		fi

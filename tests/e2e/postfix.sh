@@ -250,8 +250,8 @@ t_corpus() {
 	quarantine)
 		e2e_expect_reply 250 || return 1
 		qid=$(e2e_queue_id)
-		if ! e2e_queue_held "$qid"; then
-			e2e_diag "queue id '$qid' is not in the hold queue"
+		if ! e2e_quarantined "$CONF" "$qid" >/dev/null; then
+			e2e_diag "queue id '$qid' is not in relaygate's quarantine"
 			return 1
 		fi
 		e2e_expect_not_in_sink

@@ -129,7 +129,10 @@ function outcome(conn, reply, at_eom)
 	if reply == y then
 		return "reject", hdr
 	end
-	if mt.eom_check(conn, MT_QUARANTINE) then
+	-- held in relaygate's store, the MTA's copy discarded (250 to the
+	-- client); the MTA's own hold queue is not used
+	if reply == string.char(SMFIR_DISCARD) or
+	   mt.eom_check(conn, MT_QUARANTINE) then
 		return "quarantine", hdr
 	end
 	if hdr == nil then

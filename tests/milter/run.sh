@@ -28,6 +28,8 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rgmilter.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir "$tmp/spool"
+# the configuration @includes its phrase lists relative to itself
+ln -s "$srcdir/conf/rules" "$tmp/rules"
 
 if [ "${VALGRIND:-0}" = 1 ]; then
 	wrapper=$tmp/milter.sh
@@ -44,9 +46,12 @@ EOF
 fi
 
 # mkconf SOCKET MEMORY_SPOOL MAX_SIZE > FILE: the sample, made private
+# (held messages in $tmp/quarantine, no notices: there is no MTA)
 mkconf() {
 	sed -e "s|unix:/run/relaygate/milter.sock|$1|" \
 	    -e "s|\"/var/spool/relaygate\"|\"$tmp/spool\"|" \
+	    -e "s|\"/var/lib/relaygate/quarantine\"|\"$tmp/quarantine\"|" \
+	    -e "s|notify = true|notify = false|" \
 	    -e "s|memory_spool = \"1M\"|memory_spool = \"$2\"|" \
 	    -e "s|max_message_size = \"25M\"|max_message_size = \"$3\"|" \
 	    "$srcdir/conf/relaygate.conf"
@@ -58,7 +63,8 @@ echo "# scenarios"
 mkconf "unix:$tmp/scen.sock" 2K 64K > "$tmp/scen.conf"
 miltertest -D milter="$milter" -D conf="$tmp/scen.conf" \
 	-D socket="unix:$tmp/scen.sock" -D spool="$tmp/spool" \
-	-D testdir="$testdir" -s "$testdir/scenarios.lua" || status=1
+	-D testdir="$testdir" -D cli="$cli" \
+	-s "$testdir/scenarios.lua" || status=1
 mkdir -p "$tmp/spool"
 
 if [ -f "$corpus/manifest.tsv" ]; then

@@ -1,7 +1,8 @@
 /*
- * test_html.c - rg_html_render: visible text by the layout rules of html.h,
- * links from attributes and CSS, and hostile input (depth, bad bytes,
- * the text cap).
+ * test_html.c - rg_html_render: visible text by the layout rules of html.h
+ * (NFKC-normalised), links from attributes and CSS, the facts of the
+ * markup (hidden text, quoted text, images), and hostile input (depth, bad
+ * bytes, the text cap).
  */
 #include "config.h"
 
@@ -14,8 +15,6 @@
 #include "testutil.h"
 #include "internal.h"
 #include "html.h"
-
-#define NBSP "\xC2\xA0"
 
 /* render - html into a fresh part of view; fails the test on an error */
 static struct rg_part *
@@ -64,8 +63,9 @@ static const struct text_case text_cases[] = {
 	{ "entities",
 	  "<p>Fish &amp; chips, &eacute;t&eacute; &#x1F381; &lt;b&gt;</p>",
 	  "Fish & chips, \xC3\xA9t\xC3\xA9 \xF0\x9F\x8E\x81 <b>" },
+	/* the text is NFKC: &nbsp; (not collapsed) becomes a space */
 	{ "html.h: nbsp paragraph",
-	  "<p>a</p><p>&nbsp;</p><p>b</p>", "a\n" NBSP "\nb" },
+	  "<p>a</p><p>&nbsp;</p><p>b</p>", "a\n \nb" },
 	{ "html.h: empty div with br",
 	  "a<div><br></div><div>b</div>", "a\n\nb" },
 	{ "gmail div/br blocks",
@@ -78,10 +78,10 @@ static const struct text_case text_cases[] = {
 	  "<p class=MsoNormal>Hello<o:p></o:p></p>\n"
 	  "<p class=MsoNormal><o:p>&nbsp;</o:p></p>\n"
 	  "<p class=MsoNormal>Bye<o:p></o:p></p>\n",
-	  "Hello\n" NBSP "\nBye" },
+	  "Hello\n \nBye" },
 	{ "three nbsp paragraphs in a row",
 	  "<p>a</p><p>&nbsp;</p><p>&nbsp;</p><p>&nbsp;</p><p>b</p>",
-	  "a\n" NBSP "\n" NBSP "\n" NBSP "\nb" },
+	  "a\n \n \n \nb" },
 	{ "empty paragraphs take no line",
 	  "<p>a</p><p></p><p> </p><p>b</p>", "a\nb" },
 	{ "br run", "a<br><br><br>b", "a\n\n\nb" },
@@ -92,8 +92,7 @@ static const struct text_case text_cases[] = {
 	{ "whitespace vanishes at line start", "<p>a</p>   <p>  b</p>",
 	  "a\nb" },
 	{ "space before br dropped", "a <br> b", "a\nb" },
-	{ "nbsp kept", "a&nbsp;&nbsp; &nbsp;b",
-	  "a" NBSP NBSP " " NBSP "b" },
+	{ "nbsp not collapsed", "a&nbsp;&nbsp; &nbsp;b", "a    b" },
 	{ "pre keeps whitespace",
 	  "<p>x</p><pre>\n  a  b\n\nc</pre>d", "x\n  a  b\n\nc\nd" },
 	{ "pre line ends", "<pre>a\r\nb\rc</pre>", "a\nb\nc" },
@@ -440,6 +439,275 @@ test_empty_input(void **state)
 	rg_view_clear(&view);
 }
 
+/* The text is NFKC as it is written (html.h). */
+static void
+test_nfkc(void **state)
+{
+	static const struct text_case cases[] = {
+		{ "fullwidth letters",
+		  "<p>\xEF\xBC\xA6\xEF\xBC\xB2\xEF\xBC\xA5\xEF\xBC\xA5</p>",
+		  "FREE" },
+		{ "ligature", "<p>\xEF\xAC\x81ne</p>", "fine" },
+		{ "combining mark composed", "<p>cafe&#x301;</p>",
+		  "caf\xC3\xA9" },
+		{ "entity then text", "<b>&#xFF21;</b>b", "Ab" },
+		{ "mark split from its base by a tag stays",
+		  "e<b>&#x301;</b>", "e\xCC\x81" },
+	};
+	int failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rg_view view = { 0 };
+		struct rg_part *part = render(&view, cases[i].html,
+		                              strlen(cases[i].html),
+		                              RG_DEFAULT_MAX_TEXT_BYTES);
+
+		if (!check_text(cases[i].name, part->text, cases[i].want))
+			failures++;
+		rg_view_clear(&view);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* A long text node is normalised in pieces without splitting a mark
+ * from its base. */
+static void
+test_nfkc_long(void **state)
+{
+	/* "e" + U+0301, 100000 times: composes to U+00E9 each */
+	char *html = nest("e\xCC\x81", 100000, "", NULL, "");
+	struct rg_view view = { 0 };
+	struct rg_part *part;
+
+	(void)state;
+	part = render(&view, html, strlen(html), RG_DEFAULT_MAX_TEXT_BYTES);
+	assert_int_equal(part->text_len, 200000);
+	assert_null(strstr(part->text, "\xCC\x81"));
+	rg_view_clear(&view);
+	g_free(html);
+}
+
+/* hidden - the text of the hidden-text facts, joined by "|" */
+static char *
+hidden(const struct rg_part *part)
+{
+	GString *out = g_string_new(NULL);
+
+	for (size_t i = 0; part->html != NULL && i < part->html->n_facts; i++) {
+		const struct rg_html_fact *f = &part->html->facts[i];
+
+		if (f->kind != RG_HTML_HIDDEN)
+			continue;
+		assert_true(f->start <= f->end && f->end <= part->text_len);
+		if (out->len > 0)
+			g_string_append_c(out, '|');
+		g_string_append_len(out, part->text + f->start,
+		                    (gssize)(f->end - f->start));
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+test_hidden_ranges(void **state)
+{
+	static const struct {
+		const char *name, *html, *text, *hidden;
+	} cases[] = {
+		{ "inline span", "a<span style=\"display:none\">bb</span>c",
+		  "abbc", "bb" },
+		{ "after NFKC shrank the text",
+		  "\xEF\xBC\xA1\xEF\xBC\xA2<span style=\"display:none\">"
+		  "\xEF\xBC\xA3</span>d", "ABCd", "C" },
+		{ "block with markup inside",
+		  "<p>x</p><div style=\"display:none\">a <b>b</b> c</div><p>y</p>",
+		  "x\na b c\ny", "a b c" },
+		{ "visible again inside",
+		  "<div style=\"visibility:hidden\">a<span style=\"visibility:"
+		  "visible\">b</span>c</div>", "abc", "a|c" },
+		{ "two hiders", "<span hidden>a</span><span style=\"font-size:0"
+		  "\">b</span>", "ab", "a|b" },
+		{ "head and script are not text",
+		  "<head><title>t</title></head><script>s</script>x", "x", "" },
+		{ "tiny font sized again",
+		  "<div style=\"font-size:1px\">a<span style=\"font-size:12px\">b"
+		  "</span></div>", "ab", "a" },
+		{ "white on white, white on black",
+		  "<font color=\"white\">a</font><div bgcolor=\"black\" style=\""
+		  "background:black\"><font color=\"white\">b</font></div>",
+		  "a\nb", "a" },
+	};
+	int failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rg_view view = { 0 };
+		struct rg_part *part = render(&view, cases[i].html,
+		                              strlen(cases[i].html),
+		                              RG_DEFAULT_MAX_TEXT_BYTES);
+		char *got = hidden(part);
+
+		if (!check_text(cases[i].name, part->text, cases[i].text) ||
+		    !check_text(cases[i].name, got, cases[i].hidden))
+			failures++;
+		g_free(got);
+		rg_view_clear(&view);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* quoted - the quoted text, ranges joined by "|" */
+static char *
+quoted(const struct rg_part *part)
+{
+	GString *out = g_string_new(NULL);
+
+	for (size_t i = 0; i < part->n_quoted; i++) {
+		const struct rg_range *q = &part->quoted[i];
+
+		assert_true(q->start < q->end && q->end <= part->text_len);
+		if (i > 0) {
+			assert_true(part->quoted[i - 1].end < q->start);
+			g_string_append_c(out, '|');
+		}
+		g_string_append_len(out, part->text + q->start,
+		                    (gssize)(q->end - q->start));
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+test_quoted_ranges(void **state)
+{
+	static const struct {
+		const char *name, *html, *quoted;
+	} cases[] = {
+		{ "Thunderbird",
+		  "<p>Answer</p><div class=\"moz-cite-prefix\">On Mon, B wrote:"
+		  "<br></div><blockquote type=\"cite\"><p>Question?</p>"
+		  "</blockquote><p>PS</p>",
+		  "On Mon, B wrote:\nQuestion?" },
+		{ "Gmail",
+		  "<div>Answer</div><div class=\"gmail_quote\"><div class="
+		  "\"gmail_attr\">On Mon, B wrote:<br></div><blockquote class="
+		  "\"gmail_quote\">Question?<blockquote type=\"cite\">Older"
+		  "</blockquote></blockquote></div>",
+		  "On Mon, B wrote:\nQuestion?\nOlder" },
+		{ "Outlook on the web: to the end",
+		  "<div>Answer</div><hr><div id=\"divRplyFwdMsg\">From: B</div>"
+		  "<div>Question?</div>", "From: B\nQuestion?" },
+		{ "not cite", "<p>a</p><blockquote>b</blockquote>", "" },
+	};
+	int failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rg_view view = { 0 };
+		struct rg_part *part = render(&view, cases[i].html,
+		                              strlen(cases[i].html),
+		                              RG_DEFAULT_MAX_TEXT_BYTES);
+		char *got = quoted(part);
+
+		if (!check_text(cases[i].name, got, cases[i].quoted))
+			failures++;
+		g_free(got);
+		rg_view_clear(&view);
+	}
+	assert_int_equal(failures, 0);
+}
+
+static void
+test_image_facts(void **state)
+{
+	static const char html[] =
+		"<p>a</p><img src=\" https://x.example/1.png \" alt=\"One\" "
+		"width=\"120\" height=\"90\">"
+		"<a href=\"https://x.example/\"><img srcset=\"2.png 1x\" "
+		"style=\"width:1px;height:0.1em\"></a>"
+		"<div style=\"display:none\"><img src=\"3.gif\" width=\"90%\" "
+		"alt=\"\"></div>"
+		"<table><tr><td background=\"4.png\">b</td></tr></table>"
+		"<style>.hero{background-image:url('5.png')}</style>"
+		"<blockquote type=\"cite\"><div class=\"hero\">c</div>"
+		"</blockquote>";
+	static const struct {
+		enum rg_html_image_kind kind;
+		unsigned flags;
+		long width, height, width_pct;
+		const char *src, *alt;
+	} want[] = {
+		{ RG_HTML_IMG, 0, 120, 90, RG_HTML_SIZE_UNKNOWN,
+		  "https://x.example/1.png", "One" },
+		{ RG_HTML_IMG, RG_HTML_IMG_LINKED, 1, 2, RG_HTML_SIZE_UNKNOWN,
+		  "2.png", NULL },
+		{ RG_HTML_IMG, RG_HTML_IMG_HIDDEN, RG_HTML_SIZE_UNKNOWN,
+		  RG_HTML_SIZE_UNKNOWN, 90, "3.gif", "" },
+		{ RG_HTML_IMG_BACKGROUND, 0, RG_HTML_SIZE_UNKNOWN,
+		  RG_HTML_SIZE_UNKNOWN, RG_HTML_SIZE_UNKNOWN, "4.png", NULL },
+		{ RG_HTML_IMG_BACKGROUND, RG_HTML_IMG_QUOTED,
+		  RG_HTML_SIZE_UNKNOWN, RG_HTML_SIZE_UNKNOWN,
+		  RG_HTML_SIZE_UNKNOWN, "5.png", NULL },
+	};
+	struct rg_view view = { 0 };
+	struct rg_part *part;
+	const struct rg_html_facts *facts;
+
+	(void)state;
+	part = render(&view, html, strlen(html), RG_DEFAULT_MAX_TEXT_BYTES);
+	facts = part->html;
+	assert_non_null(facts);
+	assert_int_equal(facts->n_images, G_N_ELEMENTS(want));
+	assert_int_equal(facts->images_seen, G_N_ELEMENTS(want));
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		const struct rg_html_image *img = &facts->images[i];
+
+		if (img->kind != want[i].kind || img->flags != want[i].flags ||
+		    img->width != want[i].width ||
+		    img->height != want[i].height ||
+		    img->width_pct != want[i].width_pct ||
+		    strcmp(img->src, want[i].src) != 0 ||
+		    (want[i].alt == NULL) != (img->alt == NULL) ||
+		    (img->alt != NULL && strcmp(img->alt, want[i].alt) != 0))
+			fail_msg("image %zu: kind %d flags %u %ldx%ld %ld%% "
+			         "\"%s\" alt \"%s\"", i, (int)img->kind,
+			         img->flags, img->width, img->height,
+			         img->width_pct, img->src,
+			         img->alt != NULL ? img->alt : "(none)");
+		assert_non_null(img->excerpt);
+		assert_true(img->offset <= part->text_len);
+	}
+	assert_true(g_str_has_prefix(facts->images[1].excerpt,
+	                             "<a href=\"https://x.example/\"><img"));
+	rg_view_clear(&view);
+}
+
+/* The facts survive the text cap: what lies beyond is still judged. */
+static void
+test_facts_past_the_cap(void **state)
+{
+	static const char html[] =
+		"<p>0123456789</p><div style=\"display:none\">hidden</div>"
+		"<script>x</script><img src=\"https://t.example/p.gif\">";
+	struct rg_view view = { 0 };
+	struct rg_part *part;
+	size_t hidden_n = 0, active_n = 0;
+
+	(void)state;
+	part = render(&view, html, strlen(html), 5);
+	assert_string_equal(part->text, "01234");
+	for (size_t i = 0; i < part->html->n_facts; i++) {
+		const struct rg_html_fact *f = &part->html->facts[i];
+
+		assert_true(f->start <= f->end && f->end <= part->text_len);
+		hidden_n += f->kind == RG_HTML_HIDDEN;
+		active_n += f->kind == RG_HTML_ACTIVE;
+	}
+	assert_int_equal(hidden_n, 1);
+	assert_int_equal(active_n, 1);
+	assert_int_equal(part->html->n_images, 1);
+	rg_view_clear(&view);
+}
+
 static int
 setup(void **state)
 {
@@ -468,6 +736,12 @@ main(void)
 		cmocka_unit_test(test_big_text),
 		cmocka_unit_test(test_bad_bytes),
 		cmocka_unit_test(test_empty_input),
+		cmocka_unit_test(test_nfkc),
+		cmocka_unit_test(test_nfkc_long),
+		cmocka_unit_test(test_hidden_ranges),
+		cmocka_unit_test(test_quoted_ranges),
+		cmocka_unit_test(test_image_facts),
+		cmocka_unit_test(test_facts_past_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
