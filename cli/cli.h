@@ -4,6 +4,8 @@
 #ifndef RG_CLI_H
 #define RG_CLI_H
 
+#include <stdio.h>
+
 #include "relaygate.h"
 
 #define RG_EXIT_PASS 0
@@ -18,6 +20,18 @@
  * printing the error on stderr.
  */
 rg_policy *rg_cli_load_policy(const char *path);
+
+/*
+ * rg_cli_subcommand - parse "GROUP [-c CONFIG] COMMAND [ARGS]" (-c and
+ * --help may follow the command too) against a table whose entries each
+ * start with their name (const char *).  Returns the entry's index with
+ * the argument vector starting at COMMAND, or -1 with *status_r set after
+ * printing usage or an error.
+ */
+int rg_cli_subcommand(const char *group, const void *table, size_t stride,
+                      size_t count, void (*usage)(FILE *out), int *argc_p,
+                      char ***argv_p, const char **config_path_r,
+                      int *status_r);
 
 /* Each takes argv from the subcommand's name on; returns the exit status. */
 int rg_cmd_check(int argc, char **argv);

@@ -754,58 +754,17 @@ static const struct subcommand {
 int
 rg_cmd_orders(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct subcommand *sub = NULL;
+	const struct subcommand *sub;
 	struct octx c;
-	int opt, status;
+	int index, status;
 
 	memset(&c, 0, sizeof(c));
-	/* options before the command ("+": stop at the command) */
-	while ((opt = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': c.config_path = optarg; break;
-		case 'h': usage(stdout); return RG_EXIT_PASS;
-		default: usage(stderr); return RG_EXIT_ERROR;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return RG_EXIT_ERROR;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(subcommands); i++)
-		if (strcmp(argv[optind], subcommands[i].name) == 0)
-			sub = &subcommands[i];
-	if (sub == NULL) {
-		if (strcmp(argv[optind], "help") == 0) {
-			usage(stdout);
-			return RG_EXIT_PASS;
-		}
-		fprintf(stderr, "relaygate orders: unknown command \"%s\"\n",
-		        argv[optind]);
-		usage(stderr);
-		return RG_EXIT_ERROR;
-	}
-	argc -= optind;
-	argv += optind;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			return RG_EXIT_PASS;
-		}
-		/* -c after the command too */
-		if ((strcmp(argv[i], "-c") == 0 ||
-		     strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-			c.config_path = argv[i + 1];
-			memmove(&argv[i], &argv[i + 2],
-			        (size_t)(argc - i - 2) * sizeof(*argv));
-			argc -= 2;
-			i--;
-		}
-	}
+	index = rg_cli_subcommand("orders", subcommands, sizeof(subcommands[0]),
+	                          G_N_ELEMENTS(subcommands), usage, &argc,
+	                          &argv, &c.config_path, &status);
+	if (index < 0)
+		return status;
+	sub = &subcommands[index];
 	if (ctx_load(&c) < 0) {
 		ctx_clear(&c);
 		return RG_EXIT_ERROR;
