@@ -7,31 +7,18 @@
 
 #include <glib.h>
 
+#include "json.h"
 #include "output.h"
 
 /* json_string - s as a JSON string; s need not be valid UTF-8 */
 static void
 json_string(FILE *out, const char *s)
 {
-	char *valid = g_utf8_make_valid(s, -1);
+	GString *j = g_string_new(NULL);
 
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-	g_free(valid);
+	rg_json_string(j, s);
+	fputs(j->str, out);
+	g_string_free(j, TRUE);
 }
 
 void
@@ -42,16 +29,11 @@ rg_print_json(FILE *out, const char *file, const struct rg_result *result)
 	fprintf(out, ",\"verdict\":\"%s\",\"findings\":[",
 	        rg_verdict_name(result->verdict));
 	for (size_t i = 0; i < result->count; i++) {
-		const struct rg_finding *f = &result->findings[i];
+		GString *j = g_string_new(i ? "," : "");
 
-		fprintf(out, "%s{\"rule\":\"%s\",\"action\":\"%s\",\"part\":",
-		        i ? "," : "", rg_rule_name(f->rule),
-		        rg_action_name(f->action));
-		json_string(out, f->part);
-		fprintf(out, ",\"line\":%u,\"column\":%u,\"excerpt\":", f->line,
-		        f->column);
-		json_string(out, f->excerpt);
-		fputc('}', out);
+		rg_json_finding(j, &result->findings[i], 0);
+		fputs(j->str, out);
+		g_string_free(j, TRUE);
 	}
 	fputs("]}\n", out);
 }

@@ -39,6 +39,7 @@
 #include "conf/config.h"
 #include "internal.h"
 #include "relaygate.h"
+#include "json.h"
 #include "store/quarantine.h"
 
 struct qctx {
@@ -149,37 +150,37 @@ json_record(GString *j, const struct rgq_record *rec)
 	int seen[RG_RULE_COUNT] = { 0 }, first = 1;
 
 	g_string_append(j, "{\"id\":");
-	rgq_json_string(j, rec->id);
+	rg_json_string(j, rec->id);
 	g_string_append(j, ",\"created\":");
-	rgq_json_string(j, t);
+	rg_json_string(j, t);
 	g_free(t);
 	g_string_append(j, ",\"state\":");
-	rgq_json_string(j, rgq_state_name(rec->state));
+	rg_json_string(j, rgq_state_name(rec->state));
 	t = format_time(rec->state_time, 1);
 	g_string_append(j, ",\"state_time\":");
-	rgq_json_string(j, t);
+	rg_json_string(j, t);
 	g_free(t);
 	g_string_append(j, ",\"actor\":");
-	rgq_json_string(j, rec->actor);
+	rg_json_string(j, rec->actor);
 	g_string_append(j, ",\"reason\":");
-	rgq_json_string(j, rec->reason);
+	rg_json_string(j, rec->reason);
 	g_string_append(j, ",\"queue_id\":");
-	rgq_json_string(j, rec->queue_id);
+	rg_json_string(j, rec->queue_id);
 	g_string_append(j, ",\"sender\":");
-	rgq_json_string(j, rec->sender);
+	rg_json_string(j, rec->sender);
 	g_string_append(j, ",\"recipients\":[");
 	for (size_t i = 0; i < rec->recipients.count; i++) {
 		if (i > 0)
 			g_string_append_c(j, ',');
-		rgq_json_string(j, rec->recipients.items[i]);
+		rg_json_string(j, rec->recipients.items[i]);
 	}
 	g_string_append(j, "],\"auth_user\":");
-	rgq_json_string(j, rec->auth_user);
+	rg_json_string(j, rec->auth_user);
 	g_string_append(j, ",\"subject\":");
-	rgq_json_string(j, rec->subject);
+	rg_json_string(j, rec->subject);
 	g_string_append_printf(j, ",\"size\":%llu,\"verdict\":",
 	                       (unsigned long long)rec->size);
-	rgq_json_string(j, rg_verdict_name(rec->verdict));
+	rg_json_string(j, rg_verdict_name(rec->verdict));
 	g_string_append(j, ",\"rules\":[");
 	for (size_t i = 0; i < rec->n_findings; i++) {
 		rg_rule r = rec->findings[i].rule;
@@ -189,22 +190,13 @@ json_record(GString *j, const struct rgq_record *rec)
 		if (!first)
 			g_string_append_c(j, ',');
 		first = 0;
-		rgq_json_string(j, rg_rule_name(r));
+		rg_json_string(j, rg_rule_name(r));
 	}
 	g_string_append(j, "],\"findings\":[");
 	for (size_t i = 0; i < rec->n_findings; i++) {
-		const struct rg_finding *f = &rec->findings[i];
-
-		g_string_append(j, i ? ",{\"rule\":" : "{\"rule\":");
-		rgq_json_string(j, rg_rule_name(f->rule));
-		g_string_append(j, ",\"action\":");
-		rgq_json_string(j, rg_action_name(f->action));
-		g_string_append(j, ",\"part\":");
-		rgq_json_string(j, f->part);
-		g_string_append_printf(j, ",\"line\":%u,\"column\":%u,"
-		                       "\"excerpt\":", f->line, f->column);
-		rgq_json_string(j, f->excerpt);
-		g_string_append_c(j, '}');
+		if (i > 0)
+			g_string_append_c(j, ',');
+		rg_json_finding(j, &rec->findings[i], 0);
 	}
 	g_string_append(j, "]}");
 }
@@ -859,7 +851,7 @@ cmd_stats(struct qctx *c, int argc, char **argv)
 		GString *j = g_string_new("{\"since\":");
 
 		t = format_time(since, 1);
-		rgq_json_string(j, t);
+		rg_json_string(j, t);
 		g_free(t);
 		for (unsigned s = 0; s <= RGQ_DROPPED; s++)
 			g_string_append_printf(j, ",\"%s\":%lu",
@@ -869,14 +861,14 @@ cmd_stats(struct qctx *c, int argc, char **argv)
 		for (size_t i = 0; i < st.n_rules; i++) {
 			if (i > 0)
 				g_string_append_c(j, ',');
-			rgq_json_string(j, st.by_rule[i].key);
+			rg_json_string(j, st.by_rule[i].key);
 			g_string_append_printf(j, ":%lu", st.by_rule[i].n);
 		}
 		g_string_append(j, "},\"by_sender\":{");
 		for (size_t i = 0; i < st.n_senders; i++) {
 			if (i > 0)
 				g_string_append_c(j, ',');
-			rgq_json_string(j, st.by_sender[i].key);
+			rg_json_string(j, st.by_sender[i].key);
 			g_string_append_printf(j, ":%lu", st.by_sender[i].n);
 		}
 		g_string_append_printf(j, "},\"notices\":{\"sent\":%lu,"

@@ -25,31 +25,8 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 
+#include "json.h"
 #include "store/quarantine.h"
-
-void
-rgq_json_string(GString *out, const char *s)
-{
-	char *valid = g_utf8_make_valid(s != NULL ? s : "", -1);
-
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
-		switch (*p) {
-		case '"': g_string_append(out, "\\\""); break;
-		case '\\': g_string_append(out, "\\\\"); break;
-		case '\n': g_string_append(out, "\\n"); break;
-		case '\r': g_string_append(out, "\\r"); break;
-		case '\t': g_string_append(out, "\\t"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
-		}
-	}
-	g_string_append_c(out, '"');
-	g_free(valid);
-}
 
 const char *
 rgq_notice_skip(const rg_policy *policy, const char *sender)
@@ -198,52 +175,39 @@ json_report(const struct rgq_record *rec, const char *kind,
 	GString *j = g_string_new("{\"notice\":");
 	char *when = format_time(rec->created, 1);
 
-	rgq_json_string(j, kind);
+	rg_json_string(j, kind);
 	g_string_append(j, ",\"id\":");
-	rgq_json_string(j, rec->id);
+	rg_json_string(j, rec->id);
 	g_string_append(j, ",\"message\":{\"subject\":");
-	rgq_json_string(j, rec->subject);
+	rg_json_string(j, rec->subject);
 	g_string_append(j, ",\"sender\":");
-	rgq_json_string(j, rec->sender);
+	rg_json_string(j, rec->sender);
 	g_string_append(j, ",\"recipients\":[");
 	for (size_t i = 0; i < rec->recipients.count; i++) {
 		if (i > 0)
 			g_string_append_c(j, ',');
-		rgq_json_string(j, rec->recipients.items[i]);
+		rg_json_string(j, rec->recipients.items[i]);
 	}
 	g_string_append(j, "],\"received\":");
-	rgq_json_string(j, when);
+	rg_json_string(j, when);
 	g_string_append(j, ",\"queue_id\":");
-	rgq_json_string(j, rec->queue_id);
+	rg_json_string(j, rec->queue_id);
 	g_string_append_printf(j, ",\"size\":%llu},\"verdict\":",
 	                       (unsigned long long)rec->size);
-	rgq_json_string(j, rg_verdict_name(rec->verdict));
+	rg_json_string(j, rg_verdict_name(rec->verdict));
 	g_string_append(j, ",\"reason\":");
 	if (reason != NULL && reason[0] != '\0')
-		rgq_json_string(j, reason);
+		rg_json_string(j, reason);
 	else
 		g_string_append(j, "null");
 	g_string_append(j, ",\"findings\":[");
 	for (size_t i = 0; i < rec->n_findings; i++) {
-		const struct rg_finding *f = &rec->findings[i];
-
-		g_string_append(j, i ? ",{\"rule\":" : "{\"rule\":");
-		rgq_json_string(j, rg_rule_name(f->rule));
-		g_string_append(j, ",\"action\":");
-		rgq_json_string(j, rg_action_name(f->action));
-		g_string_append(j, ",\"part\":");
-		rgq_json_string(j, f->part);
-		g_string_append_printf(j, ",\"line\":%u,\"column\":%u,"
-		                       "\"excerpt\":", f->line, f->column);
-		rgq_json_string(j, f->excerpt);
-		g_string_append(j, ",\"guidance\":");
-		rgq_json_string(j, rg_rule_guidance(f->rule));
-		g_string_append(j, ",\"citation\":");
-		rgq_json_string(j, rg_rule_citation(f->rule));
-		g_string_append_c(j, '}');
+		if (i > 0)
+			g_string_append_c(j, ',');
+		rg_json_finding(j, &rec->findings[i], 1);
 	}
 	g_string_append(j, "],\"contact\":");
-	rgq_json_string(j, params->contact);
+	rg_json_string(j, params->contact);
 	g_string_append(j, "}\n");
 	g_free(when);
 	return g_string_free(j, FALSE);

@@ -300,9 +300,6 @@ unsigned char *rgq_notice_compose(const struct rgq_record *rec,
  * including the empty line), at most RGQ_NOTICE_HEADERS_MAX */
 size_t rgq_header_section(const unsigned char *data, size_t len);
 
-/* rgq_json_string - append s to out as a JSON string (made valid UTF-8) */
-struct _GString;
-void rgq_json_string(struct _GString *out, const char *s);
 
 /* ------------------------------------------------------------- review */
 

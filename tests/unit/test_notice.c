@@ -16,6 +16,7 @@
 #include <gmime/gmime.h>
 
 #include "store/quarantine.h"
+#include "json.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------- JSON */
@@ -461,7 +462,7 @@ test_json_string(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		GString *s = g_string_new(NULL);
 
-		rgq_json_string(s, cases[i].in);
+		rg_json_string(s, cases[i].in);
 		assert_string_equal(s->str, cases[i].want);
 		assert_true(json_valid(s->str));
 		g_string_free(s, TRUE);
