@@ -84,6 +84,8 @@ struct rg_part *rg_view_add_part(struct rg_view *view, const char *path,
 void rg_part_add_link(struct rg_part *part, const char *url, size_t len,
                       enum rg_link_origin origin);
 void rg_view_clear(struct rg_view *view);
+/* rg_part_is_text - subject, plain text or HTML: what text rules read */
+int rg_part_is_text(const struct rg_part *part);
 /* rg_part_add_quoted - mark text[start, end) as quoted */
 void rg_part_add_quoted(struct rg_part *part, size_t start, size_t end);
 /* rg_part_is_quoted - 1 when byte offset lies in a quoted range */

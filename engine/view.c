@@ -104,3 +104,10 @@ rg_part_is_quoted(const struct rg_part *part, size_t offset)
 	}
 	return 0;
 }
+
+int
+rg_part_is_text(const struct rg_part *part)
+{
+	return part->kind == RG_PART_SUBJECT || part->kind == RG_PART_PLAIN ||
+	       part->kind == RG_PART_HTML;
+}

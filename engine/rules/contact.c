@@ -34,31 +34,6 @@
 /* How far before a number a phone cue ("call", "Tel.") is looked for. */
 #define CUE_WINDOW 40
 
-static int
-is_text_part(const struct rg_part *part)
-{
-	return part->kind == RG_PART_SUBJECT || part->kind == RG_PART_PLAIN ||
-	       part->kind == RG_PART_HTML;
-}
-
-static int
-ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int
-ascii_alpha(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-ascii_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* next_char - offset of the character after the one at s[i] */
 static size_t
 next_char(const char *s, size_t len, size_t i)
@@ -78,7 +53,7 @@ word_eq(const char *s, size_t len, const char *w)
 	size_t i;
 
 	for (i = 0; i < len && w[i] != '\0'; i++)
-		if (ascii_lower((unsigned char)s[i]) != (unsigned char)w[i])
+		if ((unsigned char)g_ascii_tolower(s[i]) != (unsigned char)w[i])
 			return 0;
 	return i == len && w[i] == '\0';
 }
@@ -169,7 +144,7 @@ email_canonical(const char *s, size_t len, char *out, size_t size)
 			if (o + (i - start) >= size)
 				return 0;
 			for (size_t k = start; k < i; k++)
-				out[o++] = (char)ascii_lower(
+				out[o++] = (char)g_ascii_tolower(
 					(unsigned char)s[k]);
 		}
 		first = 0;
@@ -272,7 +247,7 @@ hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = ascii_lower(c);
+	c = (unsigned char)g_ascii_tolower((gchar)c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
@@ -390,7 +365,7 @@ email_scan_mailto(rg_scan *scan, const struct rg_part *part,
 			    at[1] == '\0')
 				continue;
 			for (k = 0; k <= alen; k++)
-				canonical[k] = (char)ascii_lower(
+				canonical[k] = (char)g_ascii_tolower(
 					(unsigned char)address[k]);
 			if (email_allowed(scan, canonical) ||
 			    email_set_has(seen, canonical))
@@ -496,7 +471,7 @@ digit_at(const char *s, size_t len, size_t i, size_t *n)
 	gunichar cp;
 
 	*n = 1;
-	if (ascii_digit(c))
+	if (g_ascii_isdigit(c))
 		return c - '0';
 	if (c < 0x80)
 		return -1;
@@ -794,7 +769,7 @@ has_cue(const char *s, size_t offset)
 		}
 	}
 	for (size_t i = from; i < offset; i++) {
-		if (i > 0 && ascii_alpha((unsigned char)s[i - 1]))
+		if (i > 0 && g_ascii_isalpha((unsigned char)s[i - 1]))
 			continue;
 		for (size_t c = 0; phone_cues[c] != NULL; c++) {
 			const char *cue = phone_cues[c];
@@ -802,12 +777,12 @@ has_cue(const char *s, size_t offset)
 
 			for (k = 0; cue[k] != '\0' && cue[k] != '*' &&
 			            i + k < offset; k++)
-				if (ascii_lower((unsigned char)s[i + k]) !=
+				if ((unsigned char)g_ascii_tolower(s[i + k]) !=
 				    (unsigned char)cue[k])
 					break;
 			if (cue[k] == '*' ||
 			    (cue[k] == '\0' && ((unsigned char)cue[0] >= 0x80 ||
-			                        !ascii_alpha((unsigned char)
+			                        !g_ascii_isalpha((unsigned char)
 			                                     s[i + k]))))
 				return 1;
 		}
@@ -820,7 +795,7 @@ has_cue(const char *s, size_t offset)
 static int
 is_word_byte(unsigned char c)
 {
-	return ascii_alpha(c) || ascii_digit(c) || c >= 0x80;
+	return g_ascii_isalpha(c) || g_ascii_isdigit(c) || c >= 0x80;
 }
 
 /* prev_word - the word before s[offset], skipping at most a few blanks
@@ -920,9 +895,9 @@ mixed_token_before(const char *s, size_t offset)
 		if (i == 0 || s[i - 1] != ' ')
 			return 0;
 		end = --i;
-		while (i > 0 && (ascii_alpha((unsigned char)s[i - 1]) ||
-		                 ascii_digit((unsigned char)s[i - 1]))) {
-			if (ascii_digit((unsigned char)s[i - 1]))
+		while (i > 0 && (g_ascii_isalpha((unsigned char)s[i - 1]) ||
+		                 g_ascii_isdigit((unsigned char)s[i - 1]))) {
+			if (g_ascii_isdigit((unsigned char)s[i - 1]))
 				digits++;
 			else {
 				letters++;
@@ -953,10 +928,10 @@ after_blocks(const char *s, size_t len, size_t end)
 		return 0;
 	/* "10:30", "3:2", "1.299,00", "12.99" */
 	if ((s[i] == ':' || s[i] == ',' || s[i] == '.') && i + 1 < len &&
-	    ascii_digit((unsigned char)s[i + 1]))
+	    g_ascii_isdigit((unsigned char)s[i + 1]))
 		return 1;
 	/* "120x60", "25mm", "90%" */
-	if (ascii_alpha((unsigned char)s[i]) || s[i] == '%')
+	if (g_ascii_isalpha((unsigned char)s[i]) || s[i] == '%')
 		return 1;
 	if (s[i] == ' ' || s[i] == '\t')
 		i++;
@@ -975,7 +950,7 @@ digits_norm(const char *s, char *out, size_t size)
 	size_t o = 0;
 
 	for (; *s != '\0'; s++) {
-		if (!ascii_digit((unsigned char)*s))
+		if (!g_ascii_isdigit((unsigned char)*s))
 			continue;
 		if (o + 1 >= size)
 			return 0;
@@ -1201,7 +1176,7 @@ rg_rules_contact(rg_scan *scan, const struct rg_view *view)
 	for (size_t i = 0; i < view->count; i++) {
 		const struct rg_part *part = &view->parts[i];
 
-		if (!is_text_part(part) || part->text == NULL)
+		if (!rg_part_is_text(part) || part->text == NULL)
 			continue;
 		if (email)
 			email_scan_part(scan, part);

@@ -48,27 +48,9 @@
 
 #include <string.h>
 
+#include <glib.h>
+
 #include "internal.h"
-
-static int
-is_text_part(const struct rg_part *part)
-{
-	return part->kind == RG_PART_SUBJECT || part->kind == RG_PART_PLAIN ||
-	       part->kind == RG_PART_HTML;
-}
-
-static int
-ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int
-ascii_alnum(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
 
 /* After "<3 " these words make it "less than 3". */
 static const char *const quantity_words[] = {
@@ -90,7 +72,7 @@ quantity_word(const char *s, size_t len)
 		size_t k;
 
 		for (k = 0; k < len && w[k] != '\0'; k++)
-			if (ascii_lower((unsigned char)s[k]) !=
+			if ((unsigned char)g_ascii_tolower(s[k]) !=
 			    (unsigned char)w[k])
 				break;
 		if (k == len && w[k] == '\0')
@@ -122,7 +104,7 @@ emoticon_ok(const char *text, size_t len, size_t ms, size_t me)
 			return i + 1 >= len || text[i + 1] == ' ' ||
 			       text[i + 1] == '\n';
 		w = i;
-		while (i < len && (ascii_alnum((unsigned char)text[i]) ||
+		while (i < len && (g_ascii_isalnum((unsigned char)text[i]) ||
 		                   (unsigned char)text[i] >= 0x80))
 			i++;
 		return !(i > w && quantity_word(text + w, i - w));
@@ -130,7 +112,7 @@ emoticon_ok(const char *text, size_t len, size_t ms, size_t me)
 	if (text[me - 1] == 'D' && (text[ms] == 'X' || text[ms] == 'x')) {
 		while (i < len && (text[i] == ' ' || text[i] == '\t'))
 			i++;
-		return i >= len || !(ascii_alnum((unsigned char)text[i]) ||
+		return i >= len || !(g_ascii_isalnum((unsigned char)text[i]) ||
 		                     (unsigned char)text[i] >= 0x80 ||
 		                     text[i] == '-');
 	}
@@ -196,7 +178,7 @@ rg_rules_emoji(rg_scan *scan, const struct rg_view *view)
 	for (size_t i = 0; i < view->count; i++) {
 		const struct rg_part *part = &view->parts[i];
 
-		if (is_text_part(part) && part->text != NULL)
+		if (rg_part_is_text(part) && part->text != NULL)
 			emoji_scan_part(scan, part);
 	}
 }

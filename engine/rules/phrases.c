@@ -295,13 +295,6 @@ is_quantifier(char c)
 	return c == '?' || c == '*' || c == '+' || c == '{';
 }
 
-static int
-ascii_alnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
 /* top_level_bar - the fragment has an alternation outside any group, or
  * quoting (\Q) that the prefix scan does not follow */
 static int
@@ -372,7 +365,7 @@ literal_prefix(struct entry *e)
 
 			if (s[i] == '\\') {
 				/* an escaped punctuation character */
-				if (s[i + 1] == '\0' || ascii_alnum(s[i + 1]) ||
+				if (s[i + 1] == '\0' || g_ascii_isalnum(s[i + 1]) ||
 				    (unsigned char)s[i + 1] >= 0x80)
 					break;
 				c = (gunichar)(unsigned char)s[i + 1];
@@ -410,7 +403,7 @@ entry_cmp(const void *a, const void *b)
 static void
 append_literal(GString *out, const char *s, size_t n)
 {
-	if (n == 1 && !ascii_alnum(s[0]))
+	if (n == 1 && !g_ascii_isalnum(s[0]))
 		g_string_append_c(out, '\\');
 	g_string_append_len(out, s, (gssize)n);
 }
