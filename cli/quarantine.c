@@ -221,18 +221,25 @@ cli_logger(int priority, const char *fmt, va_list ap)
 /*
  * who - the Unix user behind this command: the real user, or with sudo
  * the user who ran sudo.  *name_r is the name the review group is checked
- * for; the result is what the log says.
+ * for; the result is what the log says.  SUDO_USER is believed only where
+ * sudo can have set it: for root, or for the owner of the store (the
+ * sudoers line runs the command as that user).  Anyone else could name a
+ * reviewer in it.
  */
 static char *
-who(char **name_r)
+who(const char *store_dir, char **name_r)
 {
 	struct passwd *pw = getpwuid(getuid());
 	const char *sudo = getenv("SUDO_USER");
 	char *self = pw != NULL ? g_strdup(pw->pw_name)
 	                        : g_strdup_printf("uid %ld", (long)getuid());
 	char *actor;
+	struct stat st;
+	int trusted = getuid() == 0 ||
+	              (stat(store_dir, &st) == 0 && st.st_uid == getuid());
 
-	if (sudo != NULL && sudo[0] != '\0' && strcmp(sudo, self) != 0) {
+	if (trusted && sudo != NULL && sudo[0] != '\0' &&
+	    strcmp(sudo, self) != 0) {
 		*name_r = g_strdup(sudo);
 		actor = g_strdup_printf("%s (as %s)", sudo, self);
 	} else {
@@ -337,7 +344,7 @@ ctx_open(struct qctx *c)
 	}
 	c->have_config = 1;
 	q = &c->config.quarantine;
-	c->actor = who(&name);
+	c->actor = who(q->store_dir, &name);
 	if (in_review_group(name, q->review_group) < 0) {
 		g_free(name);
 		return -1;

@@ -41,6 +41,8 @@ struct rg_config {
 	char *path;            /* the file it came from */
 	char *socket;          /* libmilter socket spec, "inet:8891@127.0.0.1" */
 	char *spool_dir;       /* private temp files for big bodies */
+	char *user;            /* started as root: run as this user */
+	char *group;           /* and group; "" the user's login group */
 	enum rg_mode mode;
 	struct rg_quarantine_config quarantine;
 	struct rg_orders_config orders;

@@ -23,6 +23,8 @@
 static const struct key milter_keys[] = {
 	{ "socket", T_STRING, CFG(socket) },
 	{ "spool_dir", T_STRING, CFG(spool_dir) },
+	{ "user", T_STRING, CFG(user) },
+	{ "group", T_STRING, CFG(group) },
 	{ NULL, 0, 0 },
 };
 
@@ -31,9 +33,14 @@ static const struct key limit_keys[] = {
 	{ "memory_spool", T_SIZE, SET(memory_spool_bytes) },
 	{ "max_mime_parts", T_UINT, SET(max_mime_parts) },
 	{ "max_mime_depth", T_UINT, SET(max_mime_depth) },
+	{ "max_header_size", T_SIZE, SET(max_header_bytes) },
+	{ "max_header_fields", T_UINT, SET(max_header_fields) },
 	{ "max_text_size", T_SIZE, SET(max_text_bytes) },
+	{ "max_html_elements", T_UINT, SET(max_html_elements) },
+	{ "max_html_depth", T_UINT, SET(max_html_depth) },
 	{ "match_limit", T_UINT, SET(match_limit) },
 	{ "depth_limit", T_UINT, SET(depth_limit) },
+	{ "cpu_budget", T_MSEC, SET(cpu_budget_ms) },
 	{ "excerpt_chars", T_UINT, SET(excerpt_chars) },
 	{ NULL, 0, 0 },
 };
@@ -105,6 +112,29 @@ rg_parse_size(const char *s, size_t *size_r)
 	if (*end != '\0' || n > SIZE_MAX / 2)
 		return -1;
 	*size_r = (size_t)n;
+	return 0;
+}
+
+int
+rg_parse_msec(const char *s, unsigned *ms_r)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-' || *s == '+')
+		return -1;
+	if (strcmp(end, "s") == 0) {
+		if (n > UINT32_MAX / 1000)
+			return -1;
+		n *= 1000;
+	} else if (strcmp(end, "ms") != 0) {
+		return -1;
+	}
+	if (n == 0 || n > UINT32_MAX)
+		return -1;
+	*ms_r = (unsigned)n;
 	return 0;
 }
 
@@ -190,6 +220,14 @@ rg_loader_set(struct loader *l, const struct key *key, config_setting_t *s)
 		}
 		return;
 	}
+	case T_MSEC:
+		/* every T_MSEC member is unsigned */
+		if (type != CONFIG_TYPE_STRING ||
+		    rg_parse_msec(config_setting_get_string(s),
+		                  (unsigned *)target) < 0)
+			rg_loader_fail(l, s, "%s must be a duration such as \"2s\" "
+			               "or \"500ms\"", key->name);
+		return;
 	case T_GROUP:
 		return;
 	}
@@ -354,6 +392,8 @@ config_defaults(struct rg_config *config)
 	memset(config, 0, sizeof(*config));
 	config->socket = g_strdup("unix:/run/relaygate/milter.sock");
 	config->spool_dir = g_strdup("/var/spool/relaygate");
+	config->user = g_strdup("relaygate");
+	config->group = g_strdup("");
 	rg_settings_init(&config->settings);
 	rg_quarantine_defaults(&config->quarantine);
 	rg_orders_defaults(&config->orders);
@@ -403,6 +443,8 @@ rg_config_clear(struct rg_config *config)
 	g_free(config->path);
 	g_free(config->socket);
 	g_free(config->spool_dir);
+	g_free(config->user);
+	g_free(config->group);
 	rg_quarantine_clear(&config->quarantine);
 	rg_orders_clear(&config->orders);
 	rg_settings_clear(&config->settings);

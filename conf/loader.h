@@ -14,7 +14,9 @@
 
 #include "conf/config.h"
 
-enum value_type { T_STRING, T_BOOL, T_UINT, T_SIZE, T_LIST, T_GROUP };
+/* T_MSEC: a duration "2s" or "500ms" into an unsigned of milliseconds */
+enum value_type { T_STRING, T_BOOL, T_UINT, T_SIZE, T_LIST, T_GROUP,
+                  T_MSEC };
 
 /* Where a value goes; one table per group drives parse and validation. */
 struct key {
@@ -45,6 +47,9 @@ void rg_loader_group(struct loader *l, config_setting_t *group,
                      const struct key *keys, const char *also_allowed);
 /* rg_parse_size - "25M", "512K", "1G" or a plain number of bytes */
 int rg_parse_size(const char *s, size_t *size_r);
+/* rg_parse_msec - "2s", "1500ms" into milliseconds (1 .. UINT32_MAX);
+ * 0, or -1 for anything else */
+int rg_parse_msec(const char *s, unsigned *ms_r);
 /* rg_conf_load_phrases - the "phrases" group (conf/phrases.c) */
 void rg_conf_load_phrases(struct loader *l, config_setting_t *group);
 

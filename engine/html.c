@@ -1889,6 +1889,12 @@ struct html_render {
 	size_t quote_depth;
 	int quote_rest;      /* from Outlook's reply marker to the end */
 	size_t quote_rest_start;
+	/* limits (rg_html_render_limited) */
+	size_t max_depth;    /* deeper elements are not walked into */
+	int too_deep;        /* one was */
+	int (*stop)(void *ctx);
+	void *stop_ctx;
+	int stopped;
 };
 
 /* stage_commit - the staged text, NFKC-normalised, onto the text; the
@@ -1907,7 +1913,7 @@ stage_commit(struct html_render *r)
 	for (size_t i = 0; i < n && ascii; i++)
 		ascii = (unsigned char)s[i] < 0x80;
 	if (!ascii) {
-		norm = g_utf8_normalize(s, (gssize)n, G_NORMALIZE_NFKC);
+		norm = rg_nfkc(s, n);
 		if (norm != NULL) {
 			/* zero-width and bidi characters hide nothing from
 			 * the rules: gone before any offset is recorded */
@@ -3789,15 +3795,32 @@ walk_next(struct html_render *r, xmlNodePtr top, xmlNodePtr node,
 	}
 }
 
-/* render_walk - every node under top in document order */
+/* Nodes walked between two questions to r->stop. */
+#define STOP_EVERY 4096
+
+/* render_walk - every node under top in document order; not into an
+ * element nested deeper than r->max_depth, and not on once r->stop says
+ * so */
 static void
 render_walk(struct html_render *r, xmlNodePtr top)
 {
 	xmlNodePtr node = top->children;
+	size_t walked = 0;
 
 	while (node != NULL) {
 		int descend = render_enter(r, node);
 
+		/* r->depth: open elements, node's own frame included */
+		if (descend && node->type == XML_ELEMENT_NODE &&
+		    r->depth > r->max_depth) {
+			descend = 0;
+			r->too_deep = 1;
+		}
+		if (r->stop != NULL && ++walked % STOP_EVERY == 0 &&
+		    r->stop(r->stop_ctx)) {
+			r->stopped = 1;
+			break;
+		}
 		node = walk_next(r, top, node, descend, render_leave);
 	}
 }
@@ -3916,6 +3939,7 @@ render_init(struct html_render *r, struct rg_part *part, size_t max_text)
 {
 	memset(r, 0, sizeof(*r));
 	r->part = part;
+	r->max_depth = SIZE_MAX;
 	/* room for the NUL */
 	r->max = max_text < SIZE_MAX ? max_text : SIZE_MAX - 1;
 	r->facts = facts_new();
@@ -3954,17 +3978,65 @@ render_done(struct html_render *r)
 	rg_html_facts_free(&r->facts);
 }
 
+unsigned
+rg_html_count_elements(const char *html, size_t len, unsigned max,
+                       size_t *cut_r)
+{
+	const char *p = html, *end = html + len;
+	unsigned n = 0;
+
+	*cut_r = len;
+	while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		if (p + 1 < end && g_ascii_isalpha(p[1]) && ++n > max) {
+			*cut_r = (size_t)(p - html);
+			break;
+		}
+		p++;
+	}
+	return n;
+}
+
 int
 rg_html_render(const char *html, size_t len, size_t max_text,
                struct rg_part *part, char **error_r)
+{
+	struct rg_html_limits limits = { max_text, 0, 0, NULL, NULL };
+	char *limit = NULL;
+	int rc = rg_html_render_limited(html, len, &limits, part, &limit,
+	                                error_r);
+
+	free(limit);
+	return rc;
+}
+
+static int
+render_limited(const char *html, size_t len,
+               const struct rg_html_limits *limits, struct rg_part *part,
+               char **limit_r, char **error_r)
 {
 	struct html_render r;
 	htmlParserCtxtPtr ctxt;
 	htmlDocPtr doc;
 	gchar *valid = NULL;
 	int halted;
+	size_t cut;
 
-	render_init(&r, part, max_text);
+	*limit_r = NULL;
+	render_init(&r, part, limits->max_text);
+	if (limits->max_depth > 0)
+		r.max_depth = limits->max_depth;
+	r.stop = limits->stop;
+	r.stop_ctx = limits->stop_ctx;
+	/* libxml2 spends a node (120 bytes and more) per element: the
+	 * elements past the limit are not parsed at all */
+	if (limits->max_elements > 0 &&
+	    rg_html_count_elements(html, len, limits->max_elements, &cut) >
+	    limits->max_elements) {
+		len = cut;
+		*limit_r = rg_strdup_printf("limits.max_html_elements: more "
+		                            "than %u HTML elements",
+		                            limits->max_elements);
+	}
 
 	if (len > 0) {
 		/* libxml2 passes invalid bytes through and stops at NUL */
@@ -4017,10 +4089,16 @@ rg_html_render(const char *html, size_t len, size_t max_text,
 	}
 	if (r.quote_rest)
 		add_quoted(&r, r.quote_rest_start, r.len);
+	if (r.too_deep && *limit_r == NULL)
+		*limit_r = rg_strdup_printf("limits.max_html_depth: HTML "
+		                            "elements nested deeper than %zu",
+		                            r.max_depth);
 
 	if (r.oom) {
 		free(r.buf);
 		render_done(&r);
+		free(*limit_r);
+		*limit_r = NULL;
 		*error_r = rg_strdup_printf("out of memory rendering HTML");
 		return -1;
 	}
@@ -4042,4 +4120,19 @@ rg_html_render(const char *html, size_t len, size_t max_text,
 	r.facts = NULL;
 	render_done(&r);
 	return 0;
+}
+
+int
+rg_html_render_limited(const char *html, size_t len,
+                       const struct rg_html_limits *limits,
+                       struct rg_part *part, char **limit_r,
+                       char **error_r)
+{
+	int rc = render_limited(html, len, limits, part, limit_r, error_r);
+
+	if (rc < 0) {
+		free(*limit_r);
+		*limit_r = NULL;
+	}
+	return rc;
 }

@@ -130,4 +130,34 @@ struct rg_html_facts {
 int rg_html_render(const char *html, size_t len, size_t max_text,
                    struct rg_part *part, char **error_r);
 
+/* The limits of one HTML part (limits group of relaygate.conf);
+ * rg_html_render has none but max_text. */
+struct rg_html_limits {
+	size_t max_text;         /* bytes of rendered text */
+	unsigned max_elements;   /* start tags ("<" and a letter) in the
+	                          * source: the rest is not parsed; 0 none */
+	unsigned max_depth;      /* element nesting: what an element deeper
+	                          * than this holds is not rendered; 0 none */
+	/* asked every few thousand nodes; nonzero stops the walk (the CPU
+	 * budget of the message is spent); NULL: never */
+	int (*stop)(void *ctx);
+	void *stop_ctx;
+};
+
+/*
+ * rg_html_render_limited - rg_html_render under limits.  When one was
+ * exceeded, the text of what was within it is rendered and *limit_r
+ * names the limit (malloc'd, free(); else NULL): the caller reports the
+ * part as uncheckable.  A stop by limits->stop sets no *limit_r.
+ */
+int rg_html_render_limited(const char *html, size_t len,
+                           const struct rg_html_limits *limits,
+                           struct rg_part *part, char **limit_r,
+                           char **error_r);
+
+/* rg_html_count_elements - start tags in html[0..len), counting stops at
+ * max + 1; *cut_r is where the (max + 1)-th starts (len when within) */
+unsigned rg_html_count_elements(const char *html, size_t len, unsigned max,
+                                size_t *cut_r);
+
 #endif

@@ -122,6 +122,7 @@ struct rg_position_cache {
 	const struct rg_part *part;
 	size_t offset, line_start;
 	unsigned line;
+	size_t chars;        /* code points from line_start to offset */
 };
 
 struct rg_scan {
@@ -148,10 +149,73 @@ struct rg_scan {
 	 * first on every view, forgets it */
 	const struct rg_view *lang_view;
 	const char *lang;
+	/* the CPU budget of the message being judged (scan.c) */
+	int64_t cpu_start;         /* thread CPU time at the start, ns */
+	int64_t cpu_credit;        /* not counted: dictionaries loaded */
+	int budget_armed;          /* a message is being judged */
+	int over_budget;           /* spent: judging stops */
+	int budget_reported;
+	unsigned budget_ticks;
 };
+
+/*
+ * The CPU budget (limits.cpu_budget): thread CPU time from the start of
+ * rg_scan_message/rg_scan_fd (or of rg_scan_view when called alone).
+ * rg_budget_spent reads the clock and, the first time the budget is
+ * over, reports an "uncheckable" finding; from then on judging stops
+ * (rg_match fails, the rule families left are skipped, walks end).
+ * rg_budget_tick reads the clock only every few dozen calls, for inner
+ * loops.  rg_budget_pause/resume leave out work that is not the
+ * message's (loading a dictionary on first use).
+ */
+void rg_budget_start(rg_scan *scan);
+void rg_budget_stop(rg_scan *scan);
+int rg_budget_spent(rg_scan *scan);
+int rg_budget_tick(rg_scan *scan);
+int64_t rg_budget_pause(rg_scan *scan);
+void rg_budget_resume(rg_scan *scan, int64_t paused);
+
+/* What rg_prescan measured of a message's raw bytes (prescan.c). */
+struct rg_prescan {
+	size_t largest_header;     /* bytes of the largest header block */
+	unsigned long header_fields; /* of all header blocks */
+	unsigned long parts;       /* MIME objects GMime will make */
+	size_t depth;              /* multipart nesting */
+	/* the ceiling, anywhere in the message: lines GMime could make a
+	 * header field of (at least as many as it makes) and lines that
+	 * start with "--" (at least as many as the parts it makes) */
+	unsigned long field_lines;
+	unsigned long dash_lines;
+	char *limit;               /* a limit exceeded: GMime must not see
+	                              the message (why, naming the limit) */
+	char *ambiguous;           /* the first ambiguity found: judged, but
+	                              uncheckable */
+};
+/* The ceiling: at most these times the limits on fields and parts. */
+#define RG_PRESCAN_FIELD_SLACK 64
+#define RG_PRESCAN_PART_SLACK 16
+/* rg_prescan - measure data[0..len) (after any mbox From_ line) against
+ * the settings' limits; clear *out with rg_prescan_clear */
+void rg_prescan(const struct rg_settings *settings,
+                const unsigned char *data, size_t len,
+                struct rg_prescan *out);
+void rg_prescan_clear(struct rg_prescan *out);
+
+/* Uncheckable findings say why, and may be longer than excerpt_chars
+ * (the text is relaygate's, with at most a few words of the message). */
+#define RG_REASON_CHARS 160
 
 /* The source of each pattern (patterns.c), compiled with UTF and UCP. */
 const char *rg_pattern_source(enum rg_pattern pattern);
+/* rg_pattern_name - what the pattern finds, for messages: "phone" */
+const char *rg_pattern_name(enum rg_pattern pattern);
+
+/*
+ * rg_report_match_error - a pattern (what: "phone", "phrases of opt-out")
+ * failed with PCRE2 error rc (the match or depth limit): one
+ * "uncheckable" finding per scan, naming the limit.
+ */
+void rg_report_match_error(rg_scan *scan, int rc, const char *what);
 
 /*
  * rg_match - find the next match of a policy pattern in subject[start..len).

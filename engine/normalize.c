@@ -570,3 +570,49 @@ rg_norm_span(const struct rg_norm *norm, const char *orig, size_t orig_len,
 	*start_r = s;
 	*end_r = e;
 }
+
+/*
+ * GLib composes a normalised string in place, moving the rest of its
+ * buffer down for every pair it joins: one call on a long text with many
+ * accented letters takes time quadratic in its length (4 MB of German:
+ * seconds).  rg_nfkc hands it pieces of about this many bytes.
+ */
+#define NFKC_PIECE (16 * 1024)
+
+char *
+rg_nfkc(const char *s, size_t len)
+{
+	GString *out;
+	size_t at = 0;
+
+	if (len <= NFKC_PIECE)
+		return g_utf8_normalize(s, (gssize)len, G_NORMALIZE_NFKC);
+	out = g_string_sized_new(len + len / 16);
+	while (at < len) {
+		size_t end = at + NFKC_PIECE;
+		char *piece;
+
+		/*
+		 * Cut before an ASCII character: it has combining class 0
+		 * and composes with nothing before it, so no character
+		 * after it can join one before it, and the forms of the
+		 * pieces joined are the form of the whole (a normalisation
+		 * boundary, UAX #15).
+		 */
+		if (end >= len)
+			end = len;
+		else
+			while (end < len && (unsigned char)s[end] >= 0x80)
+				end++;
+		piece = g_utf8_normalize(s + at, (gssize)(end - at),
+		                         G_NORMALIZE_NFKC);
+		if (piece == NULL) {
+			g_string_free(out, TRUE);
+			return NULL;
+		}
+		g_string_append(out, piece);
+		g_free(piece);
+		at = end;
+	}
+	return g_string_free(out, FALSE);
+}

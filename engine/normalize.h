@@ -64,6 +64,13 @@ void rg_norm_span(const struct rg_norm *norm, const char *orig,
 size_t rg_strip_invisible(char *s, size_t len, int keep_emoji);
 
 /*
+ * rg_nfkc - s[0..len) (valid UTF-8) in Unicode NFKC, as
+ * g_utf8_normalize(s, len, G_NORMALIZE_NFKC) gives it, in time linear
+ * in len.  Returns a g_malloc'd string, or NULL for invalid UTF-8.
+ */
+char *rg_nfkc(const char *s, size_t len);
+
+/*
  * rg_norm_fold_char - how one character is folded: lower case, look-alike
  * letters to Latin, typographic punctuation to ASCII.  Returns 0 for a
  * character that is dropped (zero-width, bidi control, soft hyphen).

@@ -234,3 +234,21 @@ rg_pattern_source(enum rg_pattern pattern)
 {
 	return pattern_sources[pattern];
 }
+
+static const char *const pattern_names[RG_PAT_COUNT] = {
+	[RG_PAT_ORDER_ID] = "order id",
+	[RG_PAT_EMAIL] = "e-mail address",
+	[RG_PAT_EMAIL_WORDS] = "e-mail address in words",
+	[RG_PAT_PHONE] = "phone number",
+	[RG_PAT_EMOJI] = "emoji",
+	[RG_PAT_EMOTICON] = "emoticon",
+	[RG_PAT_URL] = "URL",
+	[RG_PAT_BARE_DOMAIN] = "domain",
+	[RG_PAT_REVIEW_REQUEST] = "review request",
+};
+
+const char *
+rg_pattern_name(enum rg_pattern pattern)
+{
+	return (unsigned)pattern < RG_PAT_COUNT ? pattern_names[pattern] : "?";
+}

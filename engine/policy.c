@@ -69,9 +69,14 @@ rg_settings_init(struct rg_settings *s)
 	s->memory_spool_bytes = RG_DEFAULT_MEMORY_SPOOL_BYTES;
 	s->max_mime_parts = RG_DEFAULT_MAX_MIME_PARTS;
 	s->max_mime_depth = RG_DEFAULT_MAX_MIME_DEPTH;
+	s->max_header_bytes = RG_DEFAULT_MAX_HEADER_BYTES;
+	s->max_header_fields = RG_DEFAULT_MAX_HEADER_FIELDS;
 	s->max_text_bytes = RG_DEFAULT_MAX_TEXT_BYTES;
+	s->max_html_elements = RG_DEFAULT_MAX_HTML_ELEMENTS;
+	s->max_html_depth = RG_DEFAULT_MAX_HTML_DEPTH;
 	s->match_limit = RG_DEFAULT_MATCH_LIMIT;
 	s->depth_limit = RG_DEFAULT_DEPTH_LIMIT;
+	s->cpu_budget_ms = RG_DEFAULT_CPU_BUDGET_MS;
 	s->excerpt_chars = RG_DEFAULT_EXCERPT_CHARS;
 	s->message_window_days = RG_DEFAULT_MESSAGE_WINDOW_DAYS;
 	s->window_from_delivery = 0;
@@ -170,6 +175,18 @@ rg_policy_build(const struct rg_settings *settings, char **error_r)
 	settings_copy(&policy->settings, settings);
 	if (settings->match_limit == 0 || settings->depth_limit == 0) {
 		*error_r = g_strdup("match_limit and depth_limit must be > 0");
+		policy_free(policy);
+		return NULL;
+	}
+	/* 0 is never "unlimited" */
+	if (settings->max_message_bytes == 0 ||
+	    settings->max_mime_parts == 0 || settings->max_mime_depth == 0 ||
+	    settings->max_header_bytes == 0 ||
+	    settings->max_header_fields == 0 ||
+	    settings->max_text_bytes == 0 ||
+	    settings->max_html_elements == 0 ||
+	    settings->max_html_depth == 0 || settings->cpu_budget_ms == 0) {
+		*error_r = g_strdup("every limit must be > 0");
 		policy_free(policy);
 		return NULL;
 	}

@@ -238,8 +238,9 @@ static const struct rule_info {
 		"uncheckable",
 		"relaygate: a message it cannot judge completely is never "
 		"passed to a buyer unchecked.",
-		"Send a smaller, simpler message: plain text or HTML with at "
-		"most a few attachments.",
+		"Send a smaller, simpler message: plain text or HTML, not "
+		"encrypted, from an ordinary mail program, with at most a few "
+		"attachments.",
 	},
 };
 
@@ -408,7 +409,8 @@ static const struct rule_example {
 		"Order 302-1234567-7654321, in no imported order report" },
 	[RG_RULE_UNCHECKABLE] = {
 		"A MIME message within the size and part limits",
-		"A 30 MB message, or a message/partial fragment" },
+		"A 30 MB message, a message/partial fragment, two different "
+		"Content-Type headers, or an encrypted (PGP, S/MIME) body" },
 };
 
 const char *

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <glib.h>
 
@@ -74,6 +75,95 @@ rg_scan_clear_envelope(rg_scan *scan)
 	scan->has_envelope = 0;
 }
 
+/* ---------------------------------------------------------- CPU budget */
+
+/* calls of rg_budget_tick per look at the clock */
+#define BUDGET_TICKS 32
+
+static int64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+rg_budget_start(rg_scan *scan)
+{
+	scan->cpu_start = thread_cpu_ns();
+	scan->cpu_credit = 0;
+	scan->budget_armed = 1;
+	scan->over_budget = 0;
+	scan->budget_reported = 0;
+	scan->budget_ticks = 0;
+}
+
+void
+rg_budget_stop(rg_scan *scan)
+{
+	scan->budget_armed = 0;
+}
+
+int
+rg_budget_spent(rg_scan *scan)
+{
+	int64_t budget, used;
+
+	if (!scan->budget_armed)
+		return 0;
+	if (!scan->over_budget) {
+		budget = (int64_t)scan->policy->settings.cpu_budget_ms *
+		         1000000;
+		used = thread_cpu_ns() - scan->cpu_start - scan->cpu_credit;
+		if (used <= budget)
+			return 0;
+		scan->over_budget = 1;
+	}
+	if (!scan->budget_reported && scan->result != NULL) {
+		unsigned ms = scan->policy->settings.cpu_budget_ms;
+		char *why = ms % 1000 == 0
+		            ? rg_strdup_printf("limits.cpu_budget: judging took "
+		                               "more than %us of CPU time and "
+		                               "was stopped", ms / 1000)
+		            : rg_strdup_printf("limits.cpu_budget: judging took "
+		                               "more than %ums of CPU time and "
+		                               "was stopped", ms);
+
+		scan->budget_reported = 1;
+		rg_report_at(scan, RG_RULE_UNCHECKABLE, "message", 0, 0, why);
+		g_free(why);
+	}
+	return 1;
+}
+
+int
+rg_budget_tick(rg_scan *scan)
+{
+	if (scan->over_budget)
+		return 1;
+	if (++scan->budget_ticks % BUDGET_TICKS != 0)
+		return 0;
+	return rg_budget_spent(scan);
+}
+
+int64_t
+rg_budget_pause(rg_scan *scan)
+{
+	(void)scan;
+	return thread_cpu_ns();
+}
+
+void
+rg_budget_resume(rg_scan *scan, int64_t paused)
+{
+	scan->cpu_credit += thread_cpu_ns() - paused;
+}
+
+/* ------------------------------------------------------------ matching */
+
 int
 rg_match(rg_scan *scan, enum rg_pattern pattern, const char *subject,
          size_t len, size_t start, size_t *match_start_r,
@@ -85,6 +175,9 @@ rg_match(rg_scan *scan, enum rg_pattern pattern, const char *subject,
 
 	if (start > len)
 		return 0;
+	/* the budget is spent: stop the caller's loop as a limit does */
+	if (rg_budget_tick(scan))
+		return -1;
 	/* the view's text is valid UTF-8 (checked when it was built) */
 	rc = pcre2_match(re, (PCRE2_SPTR)subject, len, start,
 	                 PCRE2_NO_UTF_CHECK, scan->match_data,
@@ -92,14 +185,7 @@ rg_match(rg_scan *scan, enum rg_pattern pattern, const char *subject,
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
-		if (!scan->limit_hit && scan->result != NULL) {
-			PCRE2_UCHAR message[128];
-
-			pcre2_get_error_message(rc, message, sizeof(message));
-			scan->limit_hit = 1;
-			rg_report_at(scan, RG_RULE_UNCHECKABLE, "message", 0, 0,
-			             (const char *)message);
-		}
+		rg_report_match_error(scan, rc, rg_pattern_name(pattern));
 		return -1;
 	}
 	ovector = pcre2_get_ovector_pointer(scan->match_data);
@@ -150,12 +236,41 @@ excerpt(const char *s, size_t len, unsigned max)
 }
 
 void
+rg_report_match_error(rg_scan *scan, int rc, const char *what)
+{
+	const struct rg_settings *s = &scan->policy->settings;
+	char *why;
+
+	if (scan->limit_hit || scan->result == NULL)
+		return;
+	scan->limit_hit = 1;
+	if (rc == PCRE2_ERROR_MATCHLIMIT) {
+		why = rg_strdup_printf("limits.match_limit: a pattern (%s) "
+		                       "gave up after %u steps", what,
+		                       (unsigned)s->match_limit);
+	} else if (rc == PCRE2_ERROR_DEPTHLIMIT) {
+		why = rg_strdup_printf("limits.depth_limit: a pattern (%s) "
+		                       "backtracked deeper than %u", what,
+		                       (unsigned)s->depth_limit);
+	} else {
+		PCRE2_UCHAR message[128];
+
+		pcre2_get_error_message(rc, message, sizeof(message));
+		why = rg_strdup_printf("a pattern (%s) failed: %s", what,
+		                       (const char *)message);
+	}
+	rg_report_at(scan, RG_RULE_UNCHECKABLE, "message", 0, 0, why);
+	g_free(why);
+}
+
+void
 rg_report_at(rg_scan *scan, rg_rule rule, const char *part_path,
              unsigned line, unsigned column, const char *text)
 {
 	struct rg_result *result = scan->result;
 	struct rg_finding *f;
 	rg_action action = scan->policy->settings.actions[rule];
+	unsigned max = scan->policy->settings.excerpt_chars;
 
 	if (result == NULL || action == RG_ACTION_OFF)
 		return;
@@ -167,8 +282,9 @@ rg_report_at(rg_scan *scan, rg_rule rule, const char *part_path,
 	f->part = g_strdup(part_path);
 	f->line = line;
 	f->column = column;
-	f->excerpt = excerpt(text, strlen(text),
-	                     scan->policy->settings.excerpt_chars);
+	if (rule == RG_RULE_UNCHECKABLE && max < RG_REASON_CHARS)
+		max = RG_REASON_CHARS;
+	f->excerpt = excerpt(text, strlen(text), max);
 	if (action > result->verdict)
 		result->verdict = action;
 }
@@ -179,12 +295,14 @@ rg_part_position(rg_scan *scan, const struct rg_part *part, size_t offset,
 {
 	struct rg_position_cache *c = &scan->position;
 	unsigned line = 1;
-	size_t line_start = 0, i = 0;
+	size_t line_start = 0, i = 0, chars;
 
 	if (offset > part->text_len)
 		offset = part->text_len;
 	/* findings mostly come in text order: carry on from the last one
-	 * in the same part instead of counting lines from the start again */
+	 * in the same part instead of counting lines (and, on the same
+	 * line, characters: one long line must not cost a pass per
+	 * finding) from the start again */
 	if (part == c->part && offset >= c->offset) {
 		line = c->line;
 		line_start = c->line_start;
@@ -196,13 +314,20 @@ rg_part_position(rg_scan *scan, const struct rg_part *part, size_t offset,
 			line_start = i + 1;
 		}
 	}
+	if (part == c->part && offset >= c->offset &&
+	    line_start == c->line_start)
+		chars = c->chars + rg_utf8_chars(part->text + c->offset,
+		                                 offset - c->offset);
+	else
+		chars = rg_utf8_chars(part->text + line_start,
+		                      offset - line_start);
 	c->part = part;
 	c->offset = offset;
 	c->line = line;
 	c->line_start = line_start;
+	c->chars = chars;
 	*line_r = line;
-	*column_r = (unsigned)rg_utf8_chars(part->text + line_start,
-	                                    offset - line_start) + 1;
+	*column_r = (unsigned)chars + 1;
 }
 
 void
@@ -222,32 +347,46 @@ rg_report(rg_scan *scan, rg_rule rule, const struct rg_part *part,
 	g_free(text);
 }
 
+/* The rule families after the order rules, in order; the CPU budget is
+ * looked at before each. */
+static void (*const families[])(rg_scan *scan, const struct rg_view *view) = {
+	rg_rules_links, rg_rules_contact, rg_rules_emoji,
+	rg_rules_attachments, rg_rules_layout, rg_rules_structure,
+	rg_rules_phrases, rg_rules_language, rg_rules_spelling,
+	rg_rules_sender,
+};
+
 int
 rg_scan_view(rg_scan *scan, const struct rg_view *view,
              struct rg_result *result, char **error_r)
 {
+	int own_budget = !scan->budget_armed;
+
 	memset(result, 0, sizeof(*result));
 	memset(&scan->position, 0, sizeof(scan->position));
 	scan->result = result;
 	scan->limit_hit = 0;
+	if (own_budget)
+		rg_budget_start(scan);
 
-	rg_rules_order_id(scan, view);
+	/* spent while the message was parsed: no rule runs (order-id would
+	 * miss an id it never looked for) */
+	if (!rg_budget_spent(scan))
+		rg_rules_order_id(scan, view);
 	/* before language: it may learn the buyer's locale */
-	if (rg_rules_orders(scan, view, error_r) < 0) {
+	if (!rg_budget_spent(scan) &&
+	    rg_rules_orders(scan, view, error_r) < 0) {
 		scan->result = NULL;
+		if (own_budget)
+			rg_budget_stop(scan);
 		rg_result_clear(result);
 		return -1;
 	}
-	rg_rules_links(scan, view);
-	rg_rules_contact(scan, view);
-	rg_rules_emoji(scan, view);
-	rg_rules_attachments(scan, view);
-	rg_rules_layout(scan, view);
-	rg_rules_structure(scan, view);
-	rg_rules_phrases(scan, view);
-	rg_rules_language(scan, view);
-	rg_rules_spelling(scan, view);
-	rg_rules_sender(scan, view);
+	for (size_t i = 0; i < G_N_ELEMENTS(families); i++) {
+		if (rg_budget_spent(scan))
+			break;
+		families[i](scan, view);
+	}
 
 	for (size_t i = 0; i < view->count; i++) {
 		if (view->parts[i].kind == RG_PART_SUBJECT) {
@@ -256,6 +395,8 @@ rg_scan_view(rg_scan *scan, const struct rg_view *view,
 		}
 	}
 	scan->result = NULL;
+	if (own_budget)
+		rg_budget_stop(scan);
 	return 0;
 }
 

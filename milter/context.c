@@ -36,6 +36,8 @@ runtime_free(struct rgm_runtime *rt)
 	free(rt->config_path);
 	free(rt->socket);
 	free(rt->spool_dir);
+	free(rt->user);
+	free(rt->group);
 	free(rt);
 }
 
@@ -128,10 +130,14 @@ rgm_runtime_new(const char *path, int check_dirs, char **error_r)
 	if (rt == NULL || (rt->config_path = strdup(path)) == NULL ||
 	    (config.socket != NULL &&
 	     (rt->socket = strdup(config.socket)) == NULL) ||
-	    (rt->spool_dir = strdup(config.spool_dir)) == NULL) {
+	    (rt->spool_dir = strdup(config.spool_dir)) == NULL ||
+	    (rt->user = strdup(config.user ? config.user : "")) == NULL ||
+	    (rt->group = strdup(config.group ? config.group : "")) == NULL) {
 		if (rt != NULL) {
 			free(rt->config_path);
 			free(rt->socket);
+			free(rt->spool_dir);
+			free(rt->user);
 		}
 		free(rt);
 		rg_config_clear(&config);
@@ -170,6 +176,27 @@ rgm_runtime_new(const char *path, int check_dirs, char **error_r)
 		}
 	}
 	return rt;
+}
+
+int
+rgm_runtime_open(struct rgm_runtime *rt, char **error_r)
+{
+	char *error = NULL;
+
+	*error_r = NULL;
+	if (spool_dir_check(rt->config_path, rt->spool_dir, error_r) < 0)
+		return -1;
+	rgm_orders_check(rt->orders);
+	if (rt->store == NULL) {
+		rt->store = rgq_store_open(rt->quarantine.store_dir, 1, &error);
+		if (rt->store == NULL) {
+			*error_r = error_printf("%s: quarantine.store_dir: %s",
+			                        rt->config_path, error);
+			g_free(error);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void

@@ -3,19 +3,37 @@
  *
  *   relaygate-milter [-c FILE] [-t] [-f] [-p SOCKET]
  *
- * Startup order: configuration (refuse to start on a bad one), signal mask
- * (before any thread exists), socket (stale unix socket removed, 0660 for
- * the MTA's group, TCP_NODELAY on inet), detach unless -f, reload thread,
- * smfi_main.  libmilter's own signal thread stops on SIGHUP, SIGINT and
- * SIGTERM; SIGUSR1 is ours: a sigwait thread builds the new configuration
- * and swaps it in whole, keeping the old one when the file is broken.
+ * Startup order: configuration (refuse to start on a bad one), the user
+ * to run as looked up, signal mask (before any thread exists), socket
+ * (stale unix socket removed, 0660 for the MTA's group, TCP_NODELAY on
+ * inet), privileges dropped when started as root (setgid, initgroups,
+ * setuid: Postfix's chroot_uid.c order), then, as that user, the spool
+ * directory checked and the stores opened, detach unless -f, reload
+ * thread, smfi_main.  libmilter's own signal thread stops on SIGHUP,
+ * SIGINT and SIGTERM; SIGUSR1 is ours: a sigwait thread builds the new
+ * configuration and swaps it in whole, keeping the old one when the file
+ * is broken.
+ *
+ * Privileges.  Started as root, relaygate-milter runs as milter.user
+ * (default "relaygate") from the moment its socket is open: the socket is
+ * the one thing root may be needed for (a directory under /run, a port
+ * below 1024).  The stores are opened after the drop, not before, so that
+ * every file they make (the index's journal, held messages) belongs to the
+ * user, and a reload (which reopens them as that user) finds them usable.
+ * A user that does not exist is an error; user = "root" keeps root, on
+ * purpose only, with a warning.  Started as anyone else (the unit's
+ * User=), it stays who it is.  It never runs a shell: notices and
+ * releases go to the MTA by SMTP or by executing its sendmail with an
+ * argument vector (store/deliver.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -35,6 +53,14 @@
 static const char *config_path = DEFAULT_CONFIG;
 static const char *socket_override;
 static atomic_int stopping;
+
+/* Whom to run as, looked up before anything is opened. */
+struct identity {
+	int drop;               /* started as root, to run as another user */
+	uid_t uid;
+	gid_t gid;
+	char name[256];
+};
 
 static void
 usage(void)
@@ -139,12 +165,98 @@ set_nodelay(void)
 }
 
 /*
- * open_socket - libmilter's listening socket, before we detach: a stale
- * unix socket is removed, a live one refused; unix sockets get mode 0660
- * so the MTA's user, in our group, can connect.  0 or -1 (reported).
+ * resolve_identity - milter.user and milter.group as ids.  Not root: stay
+ * who we are (id->drop 0).  Root: the configured user must exist; "root"
+ * (or any uid 0) stays root.  0, or -1 (reported).
  */
 static int
-open_socket(const char *spec)
+resolve_identity(const struct rgm_runtime *rt, struct identity *id)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	memset(id, 0, sizeof(*id));
+	if (geteuid() != 0)
+		return 0;
+	if (rt->user[0] == '\0') {
+		startup_error("%s: milter.user is empty: name the user to run "
+		              "as (\"root\" to stay root)", config_path);
+		return -1;
+	}
+	errno = 0;
+	pw = getpwnam(rt->user);
+	if (pw == NULL) {
+		startup_error("%s: milter.user \"%s\": %s", config_path,
+		              rt->user, errno != 0 && errno != ENOENT
+		              ? strerror(errno) : "no such user (make it, e.g. "
+		              "with systemd-sysusers and relaygate's sysusers "
+		              "file, or set milter.user; \"root\" stays root)");
+		return -1;
+	}
+	if (pw->pw_uid == 0)
+		return 0;               /* explicitly root: warned at start */
+	id->drop = 1;
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	snprintf(id->name, sizeof(id->name), "%s", pw->pw_name);
+	if (rt->group[0] != '\0') {
+		errno = 0;
+		gr = getgrnam(rt->group);
+		if (gr == NULL) {
+			startup_error("%s: milter.group \"%s\": %s", config_path,
+			              rt->group, errno != 0 && errno != ENOENT
+			              ? strerror(errno) : "no such group");
+			return -1;
+		}
+		id->gid = gr->gr_gid;
+	}
+	if (id->gid == 0) {
+		startup_error("%s: milter.user \"%s\" would run with group "
+		              "root (gid 0): set milter.group", config_path,
+		              rt->user);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * drop_privileges - become id for good, in Postfix's order
+ * (src/util/chroot_uid.c): group, supplementary groups, then user; and
+ * make sure root cannot be had back.  0, or -1 (reported).
+ */
+static int
+drop_privileges(const struct identity *id)
+{
+	if (setgid(id->gid) < 0) {
+		startup_error("setgid(%ld): %s", (long)id->gid, strerror(errno));
+		return -1;
+	}
+	if (initgroups(id->name, id->gid) < 0) {
+		startup_error("initgroups(%s): %s", id->name, strerror(errno));
+		return -1;
+	}
+	if (setuid(id->uid) < 0) {
+		startup_error("setuid(%ld): %s", (long)id->uid, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != id->uid ||
+	    geteuid() != id->uid || getegid() != id->gid) {
+		startup_error("privileges not dropped: uid %ld euid %ld egid "
+		              "%ld", (long)getuid(), (long)geteuid(),
+		              (long)getegid());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * open_socket - libmilter's listening socket, before we detach: a stale
+ * unix socket is removed, a live one refused; unix sockets get mode 0660
+ * so the MTA's user, in our group, can connect, and belong to the user
+ * we are about to become.  0 or -1 (reported).
+ */
+static int
+open_socket(const char *spec, const struct identity *id)
 {
 	const char *path = unix_socket_path(spec);
 	mode_t old;
@@ -173,6 +285,12 @@ open_socket(const char *spec)
 	}
 	if (path != NULL && chmod(path, 0660) < 0) {
 		startup_error("%s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	/* lchown: never follow a link someone put in its place */
+	if (path != NULL && id->drop && lchown(path, id->uid, id->gid) < 0) {
+		startup_error("%s: chown to %s: %s", path, id->name,
+		              strerror(errno));
 		return -1;
 	}
 	if (path == NULL)
@@ -205,6 +323,10 @@ reload(void)
 	     : strcmp(rt->socket, old->socket) != 0))
 		rgm_log(NULL, LOG_WARNING, "milter.socket changed: takes "
 		        "effect after a restart");
+	if (old != NULL && (strcmp(rt->user, old->user) != 0 ||
+	                    strcmp(rt->group, old->group) != 0))
+		rgm_log(NULL, LOG_WARNING, "milter.user or milter.group "
+		        "changed: takes effect after a restart");
 	rgm_runtime_release(&old);
 	rgm_log(NULL, LOG_INFO, "configuration reloaded from %s%s",
 	        config_path, rt->monitor ? " (monitor mode)" : "");
@@ -237,6 +359,7 @@ int
 main(int argc, char **argv)
 {
 	struct rgm_runtime *rt;
+	struct identity id;
 	const char *spec;
 	pthread_t thread;
 	sigset_t set;
@@ -288,7 +411,9 @@ main(int argc, char **argv)
 	}
 
 	rgm_log_init(foreground);
-	rt = rgm_runtime_new(config_path, 1, &error);
+	/* the whole file, as whoever started us; the directories and stores
+	 * come after the privileges are dropped (rgm_runtime_open) */
+	rt = rgm_runtime_new(config_path, 0, &error);
 	if (rt == NULL) {
 		startup_error("%s", error != NULL ? error : "out of memory");
 		free(error);
@@ -300,7 +425,10 @@ main(int argc, char **argv)
 		rgm_runtime_release(&rt);
 		return 1;
 	}
-	rgm_runtime_install(rt);
+	if (resolve_identity(rt, &id) < 0) {
+		rgm_runtime_release(&rt);
+		return 1;
+	}
 
 	/*
 	 * Before any thread exists, so every thread inherits the mask:
@@ -319,8 +447,23 @@ main(int argc, char **argv)
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	if (open_socket(spec) < 0)
+	if (open_socket(spec, &id) < 0)
 		return 1;
+	if (id.drop && drop_privileges(&id) < 0)
+		return 1;
+	if (rgm_runtime_open(rt, &error) < 0) {
+		startup_error("%s", error != NULL ? error : "out of memory");
+		free(error);
+		rgm_runtime_release(&rt);
+		return 1;
+	}
+	rgm_runtime_install(rt);
+	if (id.drop)
+		rgm_log(NULL, LOG_INFO, "running as user %s (uid %ld, gid %ld)",
+		        id.name, (long)id.uid, (long)id.gid);
+	else if (geteuid() == 0)
+		rgm_log(NULL, LOG_WARNING, "running as root (milter.user = "
+		        "\"%s\"): nothing relaygate does needs it", rt->user);
 	if (!foreground && daemon(0, 0) < 0) {
 		startup_error("cannot detach: %s", strerror(errno));
 		return 1;

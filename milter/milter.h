@@ -64,6 +64,8 @@ struct rgm_runtime {
 	char *config_path;
 	char *socket;           /* as configured; a change needs a restart */
 	char *spool_dir;
+	char *user;             /* milter.user, milter.group: whom to run as */
+	char *group;            /* when started as root; a change needs a restart */
 	int monitor;            /* mode = "monitor" */
 	/* the quarantine group, and what it means for the store */
 	struct rg_quarantine_config quarantine;
@@ -81,6 +83,14 @@ struct rgm_runtime {
  */
 struct rgm_runtime *rgm_runtime_new(const char *path, int check_dirs,
                                     char **error_r);
+/*
+ * rgm_runtime_open - what check_dirs does, for a runtime built without:
+ * the spool directory checked, the quarantine store opened (made 0700 if
+ * missing), the order store tried.  At startup this runs after the
+ * privileges are dropped, so whatever it creates is the milter user's.
+ * 0, or -1 with *error_r set (malloc'd).
+ */
+int rgm_runtime_open(struct rgm_runtime *rt, char **error_r);
 /* rgm_runtime_install - make rt the live runtime (takes over the caller's
  * reference) and drop the previous one. */
 void rgm_runtime_install(struct rgm_runtime *rt);
@@ -258,6 +268,9 @@ struct rgm_orders_msg;
  * NULL for backend "none" */
 struct rgm_orders *rgm_orders_new(const struct rg_orders_config *config,
                                   int check);
+/* rgm_orders_check - try the store now and log what the order rules will
+ * see (orders may be NULL) */
+void rgm_orders_check(struct rgm_orders *orders);
 void rgm_orders_free(struct rgm_orders **orders);
 /* rgm_orders_begin - the scan's order lookup and arrival time */
 void rgm_orders_begin(struct rgm_conn *conn, rg_scan *scan);

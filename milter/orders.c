@@ -178,31 +178,38 @@ rgm_orders_new(const struct rg_orders_config *config, int check)
 	o->target = g_strdup(target);
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->freed, NULL);
-	if (check) {
-		/* say at startup what the order rules will see */
-		struct rg_store *store;
-		char *error = NULL;
-		int missing;
-
-		store = pool_get(o, &missing, &error);
-		if (store != NULL) {
-			rgm_log(NULL, LOG_INFO, "order store: %s",
-			        rg_store_describe(store));
-			pool_put(o, &store, 0);
-		} else if (missing) {
-			rgm_log(NULL, LOG_WARNING, "order store %s does not "
-			        "exist yet: order rules skipped until \"relaygate "
-			        "orders init\" or an import creates it",
-			        o->target);
-			atomic_store(&o->warned_missing, 1);
-		} else {
-			rgm_log(NULL, LOG_WARNING, "order store: %s (messages "
-			        "naming an order get 451 until it works)",
-			        error != NULL ? error : "cannot open");
-		}
-		free(error);
-	}
+	if (check)
+		rgm_orders_check(o);
 	return o;
+}
+
+void
+rgm_orders_check(struct rgm_orders *o)
+{
+	/* say at startup what the order rules will see */
+	struct rg_store *store;
+	char *error = NULL;
+	int missing;
+
+	if (o == NULL)
+		return;
+	store = pool_get(o, &missing, &error);
+	if (store != NULL) {
+		rgm_log(NULL, LOG_INFO, "order store: %s",
+		        rg_store_describe(store));
+		pool_put(o, &store, 0);
+	} else if (missing) {
+		rgm_log(NULL, LOG_WARNING, "order store %s does not "
+		        "exist yet: order rules skipped until \"relaygate "
+		        "orders init\" or an import creates it",
+		        o->target);
+		atomic_store(&o->warned_missing, 1);
+	} else {
+		rgm_log(NULL, LOG_WARNING, "order store: %s (messages "
+		        "naming an order get 451 until it works)",
+		        error != NULL ? error : "cannot open");
+	}
+	free(error);
 }
 
 void

@@ -255,23 +255,28 @@ static pthread_t notifier_thread;
 static int notifier_running, notifier_stop, notifier_kick;
 
 /*
- * notifier_round - send due notices; purge expired records once an hour
+ * notifier_round - send due notices; purge expired records once an hour.
+ * Returns how many notices were sent: the store hands them out in
+ * batches, so a round that sent some is followed by another at once.
  */
-static void
+static int
 notifier_round(time_t *last_purge)
 {
 	struct rgm_runtime *rt = rgm_runtime_acquire();
 	char *error = NULL;
+	int sent;
 
 	if (rt == NULL || rt->store == NULL) {
 		rgm_runtime_release(&rt);
-		return;
+		return 0;
 	}
-	if (rgq_flush_notices(rt->store, &rt->delivery, 0,
-	                      rt->quarantine.retention, &error) < 0) {
+	sent = rgq_flush_notices(rt->store, &rt->delivery, 0,
+	                         rt->quarantine.retention, &error);
+	if (sent < 0) {
 		rgm_log(NULL, LOG_ERR, "quarantine: notices: %s", error);
 		g_free(error);
 		error = NULL;
+		sent = 0;
 	}
 	if (time(NULL) - *last_purge >= PURGE_PERIOD) {
 		struct rgq_review rv;
@@ -293,6 +298,7 @@ notifier_round(time_t *last_purge)
 		}
 	}
 	rgm_runtime_release(&rt);
+	return sent;
 }
 
 static void *
@@ -304,10 +310,13 @@ notifier(void *arg)
 	pthread_mutex_lock(&notifier_lock);
 	while (!notifier_stop) {
 		struct timespec until;
+		int sent;
 
 		pthread_mutex_unlock(&notifier_lock);
-		notifier_round(&last_purge);
+		sent = notifier_round(&last_purge);
 		pthread_mutex_lock(&notifier_lock);
+		if (sent > 0)
+			continue;       /* more may be due: no pause */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += NOTIFIER_PERIOD;
 		while (!notifier_stop && !notifier_kick)

@@ -328,15 +328,24 @@ rgq_store_open(const char *dir, int create, char **error_r)
 	s->dir = g_strdup(dir);
 	s->db_path = g_build_filename(dir, "index.sqlite", NULL);
 	/* made 0600 here: SQLite would use 0644 less the umask, and gives
-	 * its -wal and -shm files the database file's mode */
-	fd = open(s->db_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
+	 * its -wal and -shm files the database file's mode.  Only when it
+	 * does not exist yet: closing any descriptor of the file drops every
+	 * POSIX lock this process holds on it, SQLite's included, and the
+	 * milter opens the store again on reload while the running
+	 * configuration's connection is live.  Without its shared lock,
+	 * another process (relaygate quarantine) closing the index takes it
+	 * for the last user, checkpoints and deletes the -wal file the milter
+	 * still writes to: held messages vanish from the index. */
+	fd = open(s->db_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	          O_NOFOLLOW, 0600);
+	if (fd < 0 && errno != EEXIST) {
 		*error_r = g_strdup_printf("%s: %s", s->db_path,
 		                           g_strerror(errno));
 		rgq_store_close(&s);
 		return NULL;
 	}
-	(void)close(fd);
+	if (fd >= 0)
+		(void)close(fd);
 	if (sqlite3_open_v2(s->db_path, &s->db, SQLITE_OPEN_READWRITE |
 	                    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		*error_r = g_strdup_printf("%s: %s", s->db_path,

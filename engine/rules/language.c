@@ -627,7 +627,8 @@ chunk_words(struct walk *w, const struct rg_part *part, size_t s, size_t e,
 			struct rg_word word = { part, ps, pe, *after_number };
 
 			w->words++;
-			if (w->fn(&word, w->data) != 0)
+			/* the CPU budget spent: no more words */
+			if (rg_budget_tick(w->scan) || w->fn(&word, w->data) != 0)
 				w->stop = 1;
 		}
 		*after_number = 0;

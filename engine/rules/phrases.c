@@ -539,16 +539,206 @@ compile_range(struct regex_set *set, const struct entry *e, size_t lo,
 	return 0;
 }
 
+/* class_end - the index after the character class that starts at s[i]
+ * ('['), or 0 when it does not end */
+static size_t
+class_end(const char *s, size_t i)
+{
+	i++;
+	if (s[i] == '^')
+		i++;
+	if (s[i] == ']')
+		i++;
+	while (s[i] != '\0' && s[i] != ']') {
+		if (s[i] == '\\' && s[i + 1] != '\0') {
+			i++;
+		} else if (s[i] == '[' && s[i + 1] == ':') {
+			const char *end = strstr(s + i, ":]");
+
+			if (end != NULL)
+				i = (size_t)(end - s) + 1;
+		}
+		i++;
+	}
+	return s[i] == ']' ? i + 1 : 0;
+}
+
+/*
+ * expand - the fragment with its leading group distributed over the rest:
+ * "(?:discount|promo) codes?" is "discount codes?" and "promo codes?",
+ * "(?:our )?range" is "our range" and "range" (the group's alternatives
+ * in their order, the empty one last, as PCRE2 tries them).  They match
+ * what the fragment matches, and the trie can factor their literal
+ * beginnings: a fragment that starts with a group is otherwise tried
+ * alternative by alternative at every position of the text, which made
+ * up most of the phrase rules' time.  Groups with options, lookarounds,
+ * \Q or a quantifier other than a plain "?" stay as they are; so does a
+ * fragment that would become more than EXPAND_MAX.  Adds malloc'd
+ * strings to out; returns how many.
+ */
+#define EXPAND_DEPTH_MAX 3
+#define EXPAND_MAX 64
+
+static size_t
+expand(const char *frag, GPtrArray *out, unsigned depth)
+{
+	size_t bars[EXPAND_MAX], n_bars = 0, close = 0, start = 3, added = 0;
+	int nesting = 0, optional;
+
+	if (depth > EXPAND_DEPTH_MAX || strncmp(frag, "(?:", 3) != 0 ||
+	    top_level_bar(frag))
+		goto keep;
+	for (size_t i = 3; frag[i] != '\0' && close == 0; i++) {
+		switch (frag[i]) {
+		case '\\':
+			if (frag[i + 1] == 'Q' || frag[i + 1] == '\0')
+				goto keep;
+			i++;
+			break;
+		case '[': {
+			size_t end = class_end(frag, i);
+
+			if (end == 0)
+				goto keep;
+			i = end - 1;
+			break;
+		}
+		case '(':
+			if (frag[i + 1] == '?' && frag[i + 2] != ':')
+				goto keep;
+			nesting++;
+			break;
+		case ')':
+			if (nesting-- == 0)
+				close = i;
+			break;
+		case '|':
+			if (nesting == 0) {
+				if (n_bars == EXPAND_MAX - 1)
+					goto keep;
+				bars[n_bars++] = i;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (close == 0)
+		goto keep;
+	/* "?" (greedy): the group or nothing; any other quantifier: keep */
+	optional = frag[close + 1] == '?' && frag[close + 2] != '?' &&
+	           frag[close + 2] != '+';
+	if ((!optional && is_quantifier(frag[close + 1])) ||
+	    (!optional && n_bars == 0))
+		goto keep;
+	{
+		const char *rest = frag + close + 1 + (optional ? 1 : 0);
+		GPtrArray *mine = g_ptr_array_new_with_free_func(g_free);
+
+		for (size_t k = 0; k <= n_bars; k++) {
+			size_t end = k < n_bars ? bars[k] : close;
+			char *alt = g_strdup_printf("%.*s%s", (int)(end - start),
+			                            frag + start, rest);
+
+			start = end + 1;
+			if (alt[0] != '\0')
+				added += expand(alt, mine, depth + 1);
+			g_free(alt);
+		}
+		if (optional && rest[0] != '\0')
+			added += expand(rest, mine, depth + 1);
+		if (added == 0 || added > EXPAND_MAX) {
+			g_ptr_array_free(mine, TRUE);
+			goto keep;
+		}
+		for (guint k = 0; k < mine->len; k++)
+			g_ptr_array_add(out, g_strdup(mine->pdata[k]));
+		g_ptr_array_free(mine, TRUE);
+		return added;
+	}
+keep:
+	g_ptr_array_add(out, g_strdup(frag));
+	return 1;
+}
+
+/*
+ * digit_lookahead - frag with each "\d" outside a class that must match
+ * a character written "(?=(?-i:[0-9\x{80}-\x{10ffff}]))\d": the same
+ * match (every Unicode decimal digit is 0-9 or beyond ASCII), but PCRE2
+ * can then list the bytes a match may start with and skip the others,
+ * which it cannot for a Unicode property (\d under PCRE2_UCP).  Without
+ * "(?-i:" PCRE2 would fold the case of every character of the range,
+ * a million of them, at each use.  A "\d" that may match nothing (\d?,
+ * \d*, \d{0,...}) and fragments with \Q or a lookbehind stay as they
+ * are.  Returns a malloc'd string.
+ */
+static char *
+digit_lookahead(const char *frag)
+{
+	GString *out;
+
+	if (strstr(frag, "\\d") == NULL || strstr(frag, "\\Q") != NULL ||
+	    strstr(frag, "(?<") != NULL)
+		return g_strdup(frag);
+	out = g_string_new(NULL);
+	for (size_t i = 0; frag[i] != '\0'; i++) {
+		if (frag[i] == '[') {
+			size_t end = class_end(frag, i);
+
+			if (end == 0) {
+				g_string_append(out, frag + i);
+				break;
+			}
+			g_string_append_len(out, frag + i, (gssize)(end - i));
+			i = end - 1;
+		} else if (frag[i] == '\\' && frag[i + 1] != '\0') {
+			const char *q = frag + i + 2;
+
+			if (frag[i + 1] == 'd' && *q != '?' && *q != '*' &&
+			    !(q[0] == '{' && (q[1] == '0' || q[1] == ',')))
+				g_string_append(out, "(?=(?-i:[0-9\\x{80}-"
+				                "\\x{10ffff}]))");
+			g_string_append_len(out, frag + i, 2);
+			i++;
+		} else {
+			g_string_append_c(out, frag[i]);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* build_set - the entries as one alternation (in chunks) */
 static int
-build_set(struct regex_set *set, struct entry *e, size_t n,
+build_set(struct regex_set *set, struct entry *given, size_t n_given,
           const char *what, char **error_r)
 {
-	size_t lo = 0, bytes = 0;
+	GArray *all = g_array_new(FALSE, FALSE, sizeof(struct entry));
+	GPtrArray *owned = g_ptr_array_new_with_free_func(g_free);
+	size_t lo = 0, bytes = 0, n;
+	struct entry *e;
 	int rc = 0;
 
-	if (n == 0)
+	for (size_t i = 0; i < n_given; i++) {
+		guint first = owned->len;
+
+		expand(given[i].fragment, owned, 0);
+		for (guint k = first; k < owned->len; k++) {
+			struct entry x = given[i];
+			char *f = digit_lookahead(owned->pdata[k]);
+
+			g_free(owned->pdata[k]);
+			owned->pdata[k] = f;
+			x.fragment = f;
+			g_array_append_val(all, x);
+		}
+	}
+	e = (struct entry *)(void *)all->data;
+	n = all->len;
+	if (n == 0) {
+		g_array_free(all, TRUE);
+		g_ptr_array_free(owned, TRUE);
 		return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		literal_prefix(&e[i]);
 	qsort(e, n, sizeof(*e), entry_cmp);
@@ -564,6 +754,8 @@ build_set(struct regex_set *set, struct entry *e, size_t n,
 		rc = compile_range(set, e, lo, n, what, error_r);
 	for (size_t i = 0; i < n; i++)
 		g_free(e[i].key);
+	g_array_free(all, TRUE);
+	g_ptr_array_free(owned, TRUE);
 	return rc;
 }
 
@@ -839,7 +1031,8 @@ chunk_search(struct walk *w, size_t k)
 	PCRE2_SIZE *ovector;
 	int rc;
 
-	if (w->pos >= w->t->norm.len) {
+	/* past the end, or the CPU budget spent */
+	if (w->pos >= w->t->norm.len || rg_budget_tick(scan)) {
 		c->state = 2;
 		return;
 	}
@@ -852,14 +1045,7 @@ chunk_search(struct walk *w, size_t k)
 	}
 	if (rc < 0) {
 		/* the match or depth limit: reported once per scan */
-		if (!scan->limit_hit && scan->result != NULL) {
-			PCRE2_UCHAR message[128];
-
-			pcre2_get_error_message(rc, message, sizeof(message));
-			scan->limit_hit = 1;
-			rg_report_at(scan, RG_RULE_UNCHECKABLE, "message", 0, 0,
-			             (const char *)message);
-		}
+		rg_report_match_error(scan, rc, "a configured phrase");
 		c->state = 2;
 		return;
 	}

@@ -505,8 +505,13 @@ known(struct check *c, const char *word)
 		int ok;
 
 		pthread_mutex_lock(&set->lock);
-		if (!set->loaded)
+		if (!set->loaded) {
+			/* once per policy: not this message's CPU time */
+			int64_t paused = rg_budget_pause(c->scan);
+
 			load(set);
+			rg_budget_resume(c->scan, paused);
+		}
 		ok = spell_any_case(set, word) || affixed(set, word) ||
 		     (strcmp(set->language, "de") == 0 &&
 		      compound(set, word, 0));

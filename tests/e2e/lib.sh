@@ -25,6 +25,11 @@
 # the logs when something failed).  E2E_KEEP=1 keeps the directory for a
 # post-mortem; E2E_VERBOSE=1 shows each step; E2E_MILTER_TRANSPORT=inet
 # puts the milter on a loopback TCP port instead of a unix socket.
+# E2E_MILTER_USER=NAME has the milter drop from root to NAME (milter.user;
+# default root, kept explicitly) and gives it its directory.
+# E2E_VALGRIND=1 runs the milter under valgrind memcheck (no JIT, GLib
+# without slices, tests/milter/valgrind.supp): the run fails when a
+# milter that exited reports an error or a definite or indirect leak.
 
 PATH=$PATH:/usr/sbin:/sbin:/usr/lib/postfix/sbin
 export PATH
@@ -34,6 +39,7 @@ E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_builddir:=$(cd "$E2E_LIB_DIR/../.." && pwd)}"
 E2E_DATA=$top_srcdir/tests/data
 E2E_MILTER_BIN=${E2E_MILTER_BIN:-$top_builddir/milter/relaygate-milter}
+E2E_MILTER_USER=${E2E_MILTER_USER:-root}
 E2E_CLI_BIN=${E2E_CLI_BIN:-$top_builddir/cli/relaygate}
 
 E2E_DIR=
@@ -506,6 +512,7 @@ e2e_write_milter_config() {
 		echo "milter: {"
 		echo "  socket = \"$E2E_MILTER_SPEC\";"
 		echo "  spool_dir = \"$E2E_MILTER_DIR/spool\";"
+		echo "  user = \"$E2E_MILTER_USER\";"
 		echo "};"
 		case $extra in
 		*quarantine:*) ;;
@@ -521,16 +528,29 @@ e2e_write_milter_config() {
 			printf '%s\n' "$extra"
 		fi
 	} >"$file"
+	if [ "$E2E_MILTER_USER" != root ]; then
+		# the milter makes its store here, as that user
+		chown "$E2E_MILTER_USER:" "$E2E_MILTER_DIR" "$E2E_MILTER_DIR/spool"
+	fi
 }
 
 # e2e_start_milter CONFIG - run relaygate-milter in the foreground on
 # $E2E_MILTER_SPEC (logs to $E2E_MILTER_LOG); wait until it accepts.
 e2e_start_milter() {
 	local conf=$1 ticks=200 up
+	local -a run=("$E2E_MILTER_BIN")
 	e2e_require_milter || return 1
 	rm -f "$E2E_MILTER_SOCKET"
-	echo "=== $(date '+%T') start: $E2E_MILTER_BIN -f -c $conf -p $E2E_MILTER_SPEC" >>"$E2E_MILTER_LOG"
-	"$E2E_MILTER_BIN" -f -c "$conf" -p "$E2E_MILTER_SPEC" \
+	if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+		run=(env RELAYGATE_NO_JIT=1 G_SLICE=always-malloc valgrind
+			--vgdb=no --leak-check=full "--show-leak-kinds=definite,indirect"
+			"--errors-for-leak-kinds=definite,indirect" --error-exitcode=99
+			"--suppressions=$top_srcdir/tests/milter/valgrind.supp"
+			"--log-file=$E2E_LOG_DIR/valgrind.%p.log" "$E2E_MILTER_BIN")
+		ticks=1200
+	fi
+	echo "=== $(date '+%T') start: ${run[*]} -f -c $conf -p $E2E_MILTER_SPEC" >>"$E2E_MILTER_LOG"
+	"${run[@]}" -f -c "$conf" -p "$E2E_MILTER_SPEC" \
 		>>"$E2E_MILTER_LOG" 2>&1 9>&- </dev/null &
 	E2E_MILTER_PID=$!
 	while [ "$ticks" -gt 0 ] && e2e_pid_alive "$E2E_MILTER_PID"; do
@@ -538,8 +558,10 @@ e2e_start_milter() {
 		if [ -n "$E2E_MILTER_PORT" ]; then
 			(exec 3<>"/dev/tcp/127.0.0.1/$E2E_MILTER_PORT") 2>/dev/null && up=1
 		elif [ -S "$E2E_MILTER_SOCKET" ] && e2e_unix_connect "$E2E_MILTER_SOCKET"; then
-			# The milter makes it 0660 for the MTA's group;
-			# Postfix's smtpd runs as postfix.
+			# The milter makes it 0660 for the MTA's group (as
+			# made: E2E_MILTER_SOCKET_STAT); Postfix's smtpd runs
+			# as postfix.
+			E2E_MILTER_SOCKET_STAT=$(stat -c '%a %U %G' "$E2E_MILTER_SOCKET")
 			chmod 666 "$E2E_MILTER_SOCKET"
 			up=1
 		fi
@@ -570,6 +592,8 @@ s.connect(sys.argv[1])' "$1" 2>/dev/null
 # and wait for it to exit.  Sets E2E_MILTER_STATUS to its exit status.
 e2e_stop_milter() {
 	local sig=${1:-TERM} timeout=${2:-10} pid=$E2E_MILTER_PID
+	# memcheck's leak search at exit takes a while
+	[ "${E2E_VALGRIND:-0}" = 1 ] && timeout=$((timeout + 60))
 	E2E_MILTER_STATUS=
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || true
@@ -719,6 +743,27 @@ e2e_show_logs() {
 	done
 }
 
+# e2e_valgrind_check - every memcheck log of the milter: none may report
+# an error (leaks of the kinds checked count as errors), and at least one
+# milter must have exited and reported (one killed with SIGKILL cannot).
+e2e_valgrind_check() {
+	local f logs=0 reported=0 bad=0 errors
+	for f in "$E2E_LOG_DIR"/valgrind.*.log; do
+		[ -f "$f" ] || continue
+		logs=$((logs + 1))
+		errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$f" | tail -n 1)
+		[ -n "$errors" ] || continue
+		reported=$((reported + 1))
+		if [ "$errors" != 0 ]; then
+			bad=$((bad + 1))
+			echo "# valgrind: $errors errors in $(basename "$f"):"
+			sed 's/^/#   /' "$f" | head -n 150
+		fi
+	done
+	echo "# valgrind memcheck: $logs milter processes, $reported exited and reported, $bad with errors or leaks"
+	[ "$logs" -gt 0 ] && [ "$reported" -gt 0 ] && [ "$bad" = 0 ]
+}
+
 # e2e_cleanup - the EXIT trap: stop everything, remove the temp tree.
 e2e_cleanup() {
 	local rc=$?
@@ -732,6 +777,13 @@ e2e_cleanup() {
 		e2e_stop_sink
 		if [ -n "$E2E_MILTER_PID" ]; then
 			e2e_stop_milter TERM 8 >/dev/null
+		fi
+		if [ "${E2E_VALGRIND:-0}" = 1 ] && ! e2e_valgrind_check >&9; then
+			[ "$rc" -eq 0 ] && rc=1
+		fi
+		# the script's own teardown (mounts), before the tree goes
+		if declare -F e2e_cleanup_hook >/dev/null; then
+			e2e_cleanup_hook
 		fi
 		if [ "${E2E_KEEP:-0}" = 1 ]; then
 			echo "# kept $E2E_DIR" >&9

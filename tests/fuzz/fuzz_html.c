@@ -1,6 +1,7 @@
 /*
- * fuzz_html.c - libFuzzer target: HTML to visible text and links.  The
- * text must be valid UTF-8 within the cap.
+ * fuzz_html.c - libFuzzer target: HTML to visible text and links, under
+ * element and nesting limits.  The text must be valid UTF-8 within the
+ * cap, and an exceeded limit is named.
  */
 #include "config.h"
 
@@ -24,16 +25,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int initialised;
 	struct rg_view view = { 0 };
 	struct rg_part *part;
-	char *error = NULL;
+	struct rg_html_limits limits = { MAX_TEXT, 2000, 64, NULL, NULL };
+	char *error = NULL, *limit = NULL;
 
 	if (!initialised) {
 		rg_engine_init();
 		initialised = 1;
 	}
 	part = rg_view_add_part(&view, "1", RG_PART_HTML);
-	if (rg_html_render((const char *)data, size, MAX_TEXT, part,
-	                   &error) < 0) {
+	/* the limits the engine renders under, smaller: they are hit */
+	if (rg_html_render_limited((const char *)data, size, &limits, part,
+	                           &limit, &error) < 0) {
+		if (limit != NULL)
+			abort();
 		free(error);
+	} else if (limit != NULL && strncmp(limit, "limits.", 7) != 0) {
+		abort();
 	} else if (part->text != NULL &&
 	           (part->text_len > MAX_TEXT ||
 	            strlen(part->text) != part->text_len ||
@@ -41,6 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                             NULL))) {
 		abort();
 	}
+	free(limit);
 	rg_view_clear(&view);
 	return 0;
 }

@@ -46,9 +46,11 @@ EOF
 fi
 
 # mkconf SOCKET MEMORY_SPOOL MAX_SIZE > FILE: the sample, made private
-# (held messages in $tmp/quarantine, no notices: there is no MTA)
+# (held messages in $tmp/quarantine, no notices: there is no MTA; started
+# as root it stays root, in a temp dir only root can enter)
 mkconf() {
 	sed -e "s|unix:/run/relaygate/milter.sock|$1|" \
+	    -e 's|^  user = "relaygate";|  user = "root";|' \
 	    -e "s|\"/var/spool/relaygate\"|\"$tmp/spool\"|" \
 	    -e "s|\"/var/lib/relaygate/quarantine\"|\"$tmp/quarantine\"|" \
 	    -e "s|notify = true|notify = false|" \

@@ -77,6 +77,11 @@ test_sample_equals_defaults(void **state)
 	assert_int_equal(s->max_mime_parts, defaults.max_mime_parts);
 	assert_int_equal(s->max_mime_depth, defaults.max_mime_depth);
 	assert_int_equal(s->max_text_bytes, defaults.max_text_bytes);
+	assert_int_equal(s->max_header_bytes, defaults.max_header_bytes);
+	assert_int_equal(s->max_header_fields, defaults.max_header_fields);
+	assert_int_equal(s->max_html_elements, defaults.max_html_elements);
+	assert_int_equal(s->max_html_depth, defaults.max_html_depth);
+	assert_int_equal(s->cpu_budget_ms, defaults.cpu_budget_ms);
 	assert_int_equal(s->match_limit, defaults.match_limit);
 	assert_int_equal(s->depth_limit, defaults.depth_limit);
 	assert_int_equal(s->excerpt_chars, defaults.excerpt_chars);
@@ -234,6 +239,12 @@ test_errors_name_file_and_line(void **state)
 		  "max_message_size must be a size" },
 		{ "zero limit", "limits: { match_limit = 0; };\n", 1,
 		  "match_limit must be between" },
+		{ "budget without unit", "limits: {\n cpu_budget = \"2\";\n};\n",
+		  2, "cpu_budget must be a duration" },
+		{ "budget as a number", "limits: { cpu_budget = 2; };\n", 1,
+		  "cpu_budget must be a duration" },
+		{ "zero budget", "limits: { cpu_budget = \"0ms\"; };\n", 1,
+		  "cpu_budget must be a duration" },
 		{ "wrong type", "quarantine: { notify = \"yes\"; };\n", 1,
 		  "notify must be true or false" },
 		{ "bad mode", "\nmode = \"watch\";\n", 2,

@@ -248,7 +248,8 @@ test_limits(void **state)
 		g_string_append(big, "0123456789abcdef\n");
 	tu_scan(small, big->str, &result);
 	assert_int_equal(result.count, 1);
-	assert_non_null(strstr(result.findings[0].excerpt, "over the limit"));
+	assert_non_null(strstr(result.findings[0].excerpt,
+	                       "limits.max_message_size"));
 	assert_int_equal(result.verdict, RG_ACTION_QUARANTINE);
 	rg_result_clear(&result);
 
