@@ -181,9 +181,9 @@ struct rg_prescan {
 	unsigned long header_fields; /* of all header blocks */
 	unsigned long parts;       /* MIME objects GMime will make */
 	size_t depth;              /* multipart nesting */
-	/* the ceiling, anywhere in the message: lines GMime could make a
-	 * header field of (at least as many as it makes) and lines that
-	 * start with "--" (at least as many as the parts it makes) */
+	/* the ceiling: lines that start with "--" (GMime makes a part
+	 * only after one) and lines where GMime could read a header field
+	 * (a superset of its header blocks; see prescan.c) */
 	unsigned long field_lines;
 	unsigned long dash_lines;
 	char *limit;               /* a limit exceeded: GMime must not see
@@ -192,7 +192,7 @@ struct rg_prescan {
 	                              uncheckable */
 };
 /* The ceiling: at most these times the limits on fields and parts. */
-#define RG_PRESCAN_FIELD_SLACK 64
+#define RG_PRESCAN_FIELD_SLACK 16
 #define RG_PRESCAN_PART_SLACK 16
 /* rg_prescan - measure data[0..len) (after any mbox From_ line) against
  * the settings' limits; clear *out with rg_prescan_clear */

@@ -493,11 +493,77 @@ delimiter(struct prescan *p, const char *line, size_t n)
 	return 0;
 }
 
+/*
+ * The ceiling's own idea of where header blocks are, a superset of
+ * GMime's that no header content can move: one starts at the top, after
+ * every line that starts with "--" (GMime's boundary delimiters are
+ * among them), and after a block that may announce an attached message
+ * (it says "message" anywhere, or has no Content-Type or one GMime does
+ * not read as type/subtype: a part of a multipart/digest is then
+ * message/rfc822).
+ */
+struct ceiling {
+	int in_header;
+	int message;            /* the block may announce a message */
+	int content_type;       /* it has a readable Content-Type */
+};
+
+static void
+ceiling_block(struct ceiling *c)
+{
+	c->in_header = 1;
+	c->message = 0;
+	c->content_type = 0;
+}
+
+/* type_subtype - v[0..n) starts (after blanks) with token/token */
+static int
+type_subtype(const char *v, size_t n)
+{
+	size_t i = skip_cfws(v, n, 0), start = i;
+
+	while (i < n && token_char(v[i]))
+		i++;
+	if (i == start)
+		return 0;
+	i = skip_cfws(v, n, i);
+	if (i >= n || v[i] != '/')
+		return 0;
+	i = skip_cfws(v, n, i + 1);
+	return i < n && token_char(v[i]);
+}
+
+/* ceiling_line - a line (not starting with "--") of a header block */
+static void
+ceiling_line(struct ceiling *c, const char *line, size_t n)
+{
+	size_t t = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+	const char *colon;
+
+	if (t == 0) {
+		/* the block ends; an attached message's may follow */
+		if (c->message || !c->content_type)
+			ceiling_block(c);
+		else
+			c->in_header = 0;
+		return;
+	}
+	for (size_t i = 0; i + 7 <= n && !c->message; i++)
+		c->message = g_ascii_strncasecmp(line + i, "message", 7) == 0;
+	if ((colon = memchr(line, ':', n)) != NULL &&
+	    name_is(line, (size_t)(colon - line), "content-type")) {
+		/* the last one counts, as in GMime */
+		c->content_type = type_subtype(colon + 1,
+		                               n - (size_t)(colon - line) - 1);
+	}
+}
+
 void
 rg_prescan(const struct rg_settings *settings, const unsigned char *data,
            size_t len, struct rg_prescan *out)
 {
 	struct prescan p = { 0 };
+	struct ceiling c;
 	const char *s = (const char *)data;
 	size_t pos = 0;
 	unsigned long dash_ceiling = (unsigned long)settings->max_mime_parts *
@@ -507,6 +573,7 @@ rg_prescan(const struct rg_settings *settings, const unsigned char *data,
 		RG_PRESCAN_FIELD_SLACK;
 
 	memset(out, 0, sizeof(*out));
+	ceiling_block(&c);
 	p.settings = settings;
 	p.out = out;
 	p.content_type = g_string_new(NULL);
@@ -520,16 +587,21 @@ rg_prescan(const struct rg_settings *settings, const unsigned char *data,
 		size_t n = end - pos;
 		int d;
 
-		/* the ceiling: lines GMime could make a field or a part of */
-		if (n >= 2 && line[0] == '-' && line[1] == '-' &&
-		    ++out->dash_lines > dash_ceiling) {
-			set_limit(&p, "limits.max_mime_parts: more than %lu "
-			          "lines that could start a MIME part (%u "
-			          "parts at most)", dash_ceiling,
-			          settings->max_mime_parts);
-			break;
+		/* the ceiling: lines GMime could make a part or a field of */
+		if (n >= 2 && line[0] == '-' && line[1] == '-') {
+			if (++out->dash_lines > dash_ceiling) {
+				set_limit(&p, "limits.max_mime_parts: more than "
+				          "%lu lines that could start a MIME "
+				          "part (%u parts at most)",
+				          dash_ceiling, settings->max_mime_parts);
+				break;
+			}
+			ceiling_block(&c);
+		} else if (c.in_header) {
+			ceiling_line(&c, line, n);
 		}
-		if (field_line(line, n) && ++out->field_lines > field_ceiling) {
+		if (c.in_header && field_line(line, n) &&
+		    ++out->field_lines > field_ceiling) {
 			set_limit(&p, "limits.max_header_fields: more than %lu "
 			          "lines that could be header fields (%u "
 			          "fields at most)", field_ceiling,
@@ -567,6 +639,10 @@ rg_prescan(const struct rg_settings *settings, const unsigned char *data,
 				if (p.field != NULL)
 					g_string_append_len(p.field, line,
 					                    (gssize)n);
+			} else if (!field_line(line, n)) {
+				/* GMime skips a line it cannot read as a
+				 * field, and what continues it */
+				p.field = NULL;
 			} else {
 				if (++out->header_fields >
 				    settings->max_header_fields) {

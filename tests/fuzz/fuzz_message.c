@@ -8,8 +8,9 @@
  * on the raw bytes before GMime parses them.  The ceiling must hold
  * whatever the input: GMime's own parse of the same bytes makes no more
  * header fields than the lines that could be one, and no more MIME
- * objects than one, the lines that start with "--" and two per such
- * line (attached messages).  With RG_FUZZ_STRICT_PRESCAN=1 the model
+ * objects than one and two for each of those lines and of the lines that
+ * start with "--" (a part and an attached message in it).  With
+ * RG_FUZZ_STRICT_PRESCAN=1 the model
  * must count at least what GMime makes too (a miss there is a limit
  * enforced only after parsing, not a memory risk).
  */
@@ -103,7 +104,7 @@ check_prescan(const uint8_t *data, size_t size)
 	g_object_unref(parser);
 	g_object_unref(stream);
 	if (c.fields > pre.field_lines ||
-	    c.objects > 1 + pre.dash_lines + 2 * pre.field_lines) {
+	    c.objects > 1 + 2 * (pre.dash_lines + pre.field_lines)) {
 		fprintf(stderr, "prescan ceiling: %lu field lines, %lu dash "
 		        "lines; GMime made %lu objects, %lu fields\n",
 		        pre.field_lines, pre.dash_lines, c.objects, c.fields);

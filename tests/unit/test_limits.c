@@ -390,6 +390,19 @@ test_bombs_refused(void **state)
 	assert_int_equal(result.count, 1);
 	assert_non_null(uncheckable_with(&result, "limits.max_mime_parts"));
 	rg_result_clear(&result);
+
+	/* GMime decodes an RFC 2047 boundary, which the prescan's model
+	 * does not: the ceiling on lines that start with "--" holds */
+	g_string_assign(parts, HEAD "Content-Type: multipart/mixed; "
+	                "boundary=\"=?us-ascii?q?b?=\"\n\n");
+	while (parts->len < 2 * 1024 * 1024)
+		g_string_append(parts, "--b\n\n");
+	tu_scan(policy, parts->str, &result);
+	assert_int_equal(result.count, 1);
+	assert_non_null(uncheckable_with(&result, "limits.max_mime_parts: "
+	                                 "more than 8000 lines that could "
+	                                 "start a MIME part"));
+	rg_result_clear(&result);
 	rg_policy_unref(&policy);
 	g_string_free(headers, TRUE);
 	g_string_free(parts, TRUE);
@@ -440,6 +453,9 @@ static const struct judge_case {
 	{ "empty boundary",
 	  HEAD MP("") "--\n" TEXT("A") "----\n",
 	  "empty boundary" },
+	{ "encoded boundary",
+	  HEAD MP("=?us-ascii?q?b?=") "--b\n" TEXT("A") "--b--\n",
+	  "boundary in encoded form" },
 	{ "boundary over 70 characters",
 	  HEAD MP("0123456789012345678901234567890123456789"
 	          "012345678901234567890123456789x")
